@@ -1,0 +1,1 @@
+"""Course tooling for TinyTorch: build releases from masters, grade, check integrity, export."""

@@ -1,0 +1,46 @@
+"""The course's nbgrader configuration (instructor and TA side).
+
+Every path is resolved from this file's location, so a clone, a scratch copy made by the
+tests, or the demo's copy each grade inside their own folder.
+"""
+
+import os
+
+c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
+
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "tinytorch"
+c.CourseDirectory.root = ROOT
+# One grader process: SQLite is right. Several graders at once want PostgreSQL here.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(ROOT, "gradebook", "gradebook.db")
+# Local exchange (single machine). On JupyterHub set TINYTORCH_EXCHANGE to the shared
+# exchange folder, usually /srv/nbgrader/exchange.
+c.Exchange.root = os.environ.get("TINYTORCH_EXCHANGE", os.path.join(ROOT, "exchange"))
+
+# What nbgrader puts where a solution region was.
+c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Grading: a cell gets this long before it is interrupted and marked as timed out. The
+# heaviest module's solution cells run well under it; a student's infinite loop costs this.
+c.Execute.timeout = 120
+# A library warning on stderr would zero a correct test cell (see NBGRADER_NOTES.md), so the
+# grading kernel ignores warnings. Students still see them while they work.
+c.Execute.extra_arguments = [
+    "--HistoryManager.hist_file=:memory:",
+    "--IPKernelApp.exec_lines=['import warnings', 'warnings.simplefilter(\"ignore\")']",
+]
+# A student who deletes a test cell does not escape it: autograde puts it back.
+c.OverwriteCells.add_missing_cells = True
+
+# Feedback returned to students never shows hidden tests, hidden inputs or expected values.
+c.GenerateFeedback.preprocessors = [
+    "nbgrader.preprocessors.GetGrades",
+    "coursekit.feedback.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
+
+# LMS exports: `nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin`.
+# Map assignment names to Canvas assignment ids (the number in the assignment's URL); an
+# assignment without an id is written without one and Canvas creates a new column for it.
+c.CanvasExportPlugin.assignment_ids = {}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# One-command set-up: an isolated environment with the pinned grading stack, the course
+# tooling and the reference tinytorch installed, and a Jupyter kernel that runs inside it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+"$PY" - <<'PYCHECK'
+import sys
+if sys.version_info[:2] != (3, 11):
+    sys.exit(f"TinyTorch's grading environment is pinned for Python 3.11, found {sys.version.split()[0]}")
+PYCHECK
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -r requirements.lock
+.venv/bin/python -m pip install --quiet --no-deps --no-build-isolation -e .
+# nbgrader runs notebooks with the kernel named in their metadata ("python3"); register it
+# inside the venv so grading uses this interpreter and these pins, not the system's.
+.venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (tinytorch)" >/dev/null
+echo "set-up done: .venv ready ($(.venv/bin/python -c 'import nbgrader, numpy; print("nbgrader", nbgrader.__version__, "numpy", numpy.__version__)'))"
