@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,10 @@ class Course:
         for module in modules:
             course.ensure_assignment(module)
         return course
+
+    @property
+    def exchange(self) -> Path:
+        return Path(os.environ.get("TINYTORCH_EXCHANGE", self.root / "exchange"))
 
     @property
     def db_url(self) -> str:

@@ -1,0 +1,49 @@
+# TinyTorch course: the instructor's and TA's interface. `make help` lists the targets.
+PY      := .venv/bin/python
+export PATH := $(CURDIR)/.venv/bin:$(PATH)
+JOBS    ?= 2
+ASSIGNMENT ?= 01_tensor
+
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+
+setup:  ## create .venv with the pinned grading environment and register its kernel
+	bash scripts/setup.sh
+
+test:  ## the whole test suite, fast settings (what CI runs)
+	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+
+test-full:  ## the whole suite with full settings (long training, full-class grading)
+	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+
+lint:  ## ruff lint and format check of the tooling and tests
+	$(PY) -m ruff check coursekit tests
+	$(PY) -m ruff format --check coursekit tests
+
+release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
+	$(PY) -m coursekit build
+
+check:  ## fail if any generated file differs from what the masters produce
+	$(PY) -m coursekit check
+
+gates:  ## integrity gates per module with a table (solution, blank, mutant kill rate, leaks)
+	$(PY) -m coursekit gates
+
+demo:  ## a simulated class of 13 students through the whole pipeline on module 01
+	$(PY) -m coursekit demo
+
+autograde:  ## autograde submitted/ for ASSIGNMENT (default 01_tensor)
+	$(PY) -m coursekit autograde $(ASSIGNMENT)
+
+feedback:  ## generate feedback (hidden tests removed) and release it to students
+	$(PY) -m nbgrader generate_feedback $(ASSIGNMENT)
+	$(PY) -m nbgrader release_feedback $(ASSIGNMENT)
+
+export:  ## write the Canvas import CSV and a plain CSV into gradebook/
+	$(PY) -m nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin --to=gradebook/canvas_grades.csv
+	$(PY) -m nbgrader export --exporter=coursekit.lms_export.PlainCsvExportPlugin --to=gradebook/grades.csv
+
+clean:  ## remove scratch output (build/); never touches the gradebook
+	rm -rf build

@@ -1,0 +1,63 @@
+"""Shared fixtures; a summary of the integrity-gate figures at the end of the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from coursekit.modules import REPO, discover
+
+GATE_REPORTS = REPO / "build" / "gate-reports"
+FULL = os.environ.get("TINYTORCH_FULL") == "1"
+
+# nbgrader runs `alembic` (and tests run `nbgrader`) by name: use this environment's.
+os.environ["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), os.environ["PATH"]])
+
+
+def pytest_configure(config):
+    if not hasattr(config, "workerinput"):  # controller only: start the summary afresh
+        for old in GATE_REPORTS.glob("*.json"):
+            old.unlink()
+
+
+def pytest_terminal_summary(terminalreporter):
+    reports = sorted(GATE_REPORTS.glob("*.json"))
+    if not reports:
+        return
+    terminalreporter.section("integrity gates")
+    for path in reports:
+        r = json.loads(path.read_text())
+        terminalreporter.write_line(
+            f"{r['module']}: mutants {r['killed']}/{r['total']} killed ({r['kill_rate']:.1%})"
+            + (
+                f", solution {r['solution']}/{r['max']}, release {r['blank']}"
+                if "solution" in r
+                else ""
+            )
+        )
+
+
+def record_gate(module: str, **figures) -> None:
+    GATE_REPORTS.mkdir(parents=True, exist_ok=True)
+    path = GATE_REPORTS / f"{module}.json"
+    data = json.loads(path.read_text()) if path.exists() else {"module": module}
+    data.update(figures)
+    path.write_text(json.dumps(data))
+
+
+@pytest.fixture(scope="session")
+def modules():
+    return discover()
+
+
+def module_ids():
+    return [m.assignment for m in discover()]
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO
