@@ -18,8 +18,8 @@ console = Console()
 def cmd_build(args) -> int:
     from .build import build
 
-    console.print("[bold]Regenerating source/, release/, tinytorch/, solutions/ from masters/")
-    build(REPO, execute_solutions=not args.no_execute, log=console.print)
+    console.print(f"[bold]Regenerating source/, release/, tinytorch/, solutions/ in {args.root}")
+    build(args.root, root=args.root, execute_solutions=not args.no_execute, log=console.print)
     console.print("[green]done[/green]")
     return 0
 
@@ -27,7 +27,7 @@ def cmd_build(args) -> int:
 def cmd_check(args) -> int:
     from .build import drift
 
-    problems = drift()
+    problems = drift(args.root)
     for p in problems:
         console.print(f"[red]{p}")
     if problems:
@@ -40,7 +40,8 @@ def cmd_check(args) -> int:
 def cmd_gates(args) -> int:
     from . import gates
 
-    modules = [find(m) for m in args.modules] if args.modules else discover()
+    root = args.root
+    modules = [find(m, root) for m in args.modules] if args.modules else discover(root)
     table = Table(title="Integrity gates")
     for col in (
         "module",
@@ -130,14 +131,22 @@ def cmd_autograde(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
+    root = {
+        "type": Path,
+        "default": REPO,
+        "help": "course root holding masters/ (default: this repo)",
+    }
     p = sub.add_parser("build", help="regenerate everything generated from masters/")
+    p.add_argument("--root", **root)
     p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
     p.set_defaults(func=cmd_build)
     p = sub.add_parser("check", help="fail when a generated file differs from its master")
+    p.add_argument("--root", **root)
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("gates", help="integrity gates: solution full, release zero, mutants, leaks")
     p.add_argument("modules", nargs="*", help="modules (default: all)")
     p.add_argument("--survivors", action="store_true", help="list mutants the tests miss")
+    p.add_argument("--root", **root)
     p.set_defaults(func=cmd_gates)
     p = sub.add_parser("demo", help="a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor")
