@@ -4,6 +4,7 @@ Every path is resolved from this file's location, so a clone, a scratch copy mad
 tests, or the demo's copy each grade inside their own folder.
 """
 
+import json
 import os
 
 c = get_config()  # noqa: F821  (provided by nbgrader's config loader)
@@ -30,6 +31,30 @@ c.Execute.extra_arguments = [
     "--HistoryManager.hist_file=:memory:",
     "--IPKernelApp.exec_lines=['import warnings', 'warnings.simplefilter(\"ignore\")']",
 ]
+# Containment: every grading kernel runs in coursekit.sandbox (namespaces without network,
+# the course's secrets hidden, an unprivileged user, these limits). The defaults fit the
+# heaviest module's solution. TINYTORCH_UNCONTAINED=1 grades without it (trusted code only).
+SANDBOX = {
+    "memory_mb": 4096,  # address space; a memory bomb gets MemoryError
+    "cpu_seconds": 900,  # CPU time for the whole notebook
+    "processes": 256,  # processes and threads of the sandbox user; a fork bomb stops here
+    "file_mb": 256,  # largest file the student's code may write
+    "tmp_mb": 256,  # private /tmp
+}
+if os.environ.get("TINYTORCH_UNCONTAINED") != "1":
+    c.Execute.kernel_name = "tinytorch-sandbox"
+    c.KernelManager.transport = "ipc"
+    os.environ["TINYTORCH_SANDBOX"] = json.dumps(
+        {**SANDBOX, "course_root": ROOT, "hide": [c.Exchange.root]}
+    )
+    # Kernel sockets live here: writable by the sandbox user, not listable by anyone else.
+    runtime = os.path.join(ROOT, ".grading-runtime")
+    os.makedirs(runtime, exist_ok=True)
+    os.chmod(runtime, 0o1733)
+    os.environ["JUPYTER_RUNTIME_DIR"] = runtime
+    # An absolute socket path: the kernel's working folder is not the grader's.
+    c.KernelManager.ip = os.path.join(runtime, f"kernel-{os.getpid()}")
+
 # A student who deletes a test cell does not escape it: autograde puts it back.
 c.OverwriteCells.add_missing_cells = True
 

@@ -58,15 +58,14 @@ def cmd_gates(args) -> int:
     failed = False
     for module in modules:
         console.print(f"[bold]{module.assignment}[/bold]: grading mutants and running nbgrader ...")
-        problems = gates.structure_problems(gates.source_notebook(module))
-        problems += gates.visible_failures(module)
-        leaks = gates.leak_problems(module)
-        report = gates.mutant_report(module)
-        sample = gates.nbgrader_sample(
-            [m for m in gates.mutants.all_mutants(gates.source_notebook(module))]
-        )
+        src = gates.source_notebook(module, root)
+        problems = gates.structure_problems(src)
+        problems += gates.visible_failures(module, root)
+        leaks = gates.leak_problems(module, root)
+        report = gates.mutant_report(module, root)
+        sample = gates.nbgrader_sample(gates.mutants.all_mutants(src))
         with tempfile.TemporaryDirectory() as tmp:
-            scores, _ = gates.nbgrader_gate(module, Path(tmp), sample)
+            scores, _ = gates.nbgrader_gate(module, Path(tmp), sample, root)
         sol, blank = scores["solution"], scores["blank"]
         for i, m in enumerate(sample):
             fast = report.results[m.id].score

@@ -70,7 +70,7 @@ def notebook_for(
         return submissions.partially_solved(source_nb, release_nb, lambda r: r < regions - 1)
     if kind.startswith("subtly wrong"):
         mutant = subtle.pop(0)
-        return mutants.submission(release_nb, {mutant.cell_id: mutant.source})
+        return mutants.mutant_submission(release_nb, source_nb, mutant)
     if kind.startswith("broken"):
         solved = mutants.submission(release_nb, mutants.solution_sources(source_nb))
         cell = next(c for c in solved.cells if c.metadata.get("nbgrader", {}).get("solution"))

@@ -171,7 +171,7 @@ def mutant_report(module: Module, root: Path = REPO, log=None) -> MutantReport:
     report = MutantReport()
     cwd = root / "source" / module.assignment
     for mutant in mutants.all_mutants(src):
-        result = fastgrade.grade(mutants.submission(rel, {mutant.cell_id: mutant.source}), src, cwd)
+        result = fastgrade.grade(mutants.mutant_submission(rel, src, mutant), src, cwd)
         report.total += 1
         report.results[mutant.id] = result
         if result.score < result.max_score:
@@ -200,8 +200,6 @@ def nbgrader_gate(module: Module, workdir: Path, sample: list[mutants.Mutant], r
     )
     course.submit_directly("blank", module, rel)
     for i, mutant in enumerate(sample):
-        course.submit_directly(
-            f"mutant{i}", module, mutants.submission(rel, {mutant.cell_id: mutant.source})
-        )
+        course.submit_directly(f"mutant{i}", module, mutants.mutant_submission(rel, src, mutant))
     course.autograde(module)
     return course.scores(module), course

@@ -214,3 +214,10 @@ def solution_sources(source_nb: NotebookNode) -> dict[str, str]:
         for c in source_nb.cells
         if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")
     }
+
+
+def mutant_submission(
+    release_nb: NotebookNode, source_nb: NotebookNode, mutant: Mutant
+) -> NotebookNode:
+    """A student who solved every task correctly except for this one mutation."""
+    return submission(release_nb, {**solution_sources(source_nb), mutant.cell_id: mutant.source})

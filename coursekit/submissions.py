@@ -64,7 +64,7 @@ def subtle_mutants(
     visible = gates.visible_only(source_nb)
     found = []
     for mutant in mutants.all_mutants(source_nb):
-        sub = mutants.submission(release_nb, {mutant.cell_id: mutant.source})
+        sub = mutants.mutant_submission(release_nb, source_nb, mutant)
         seen = fastgrade.grade(sub, visible, cwd)
         if seen.score < seen.max_score:
             continue

@@ -1,8 +1,11 @@
 """The course's nbgrader settings do what nbgrader_config.py says, checked through nbgrader."""
 
+import json
+import os
 import shutil
 
 import pytest
+from traitlets.config.loader import PyFileConfigLoader
 
 from coursekit import build, mutants
 from coursekit.course import Course
@@ -46,38 +49,17 @@ def test_a_library_warning_does_not_zero_a_correct_test_cell(tmp_path):
     assert course.scores(module)["warned"].score == 1.0
 
 
-def test_config_paths_come_from_the_config_files_location(tmp_path):
+def test_config_paths_come_from_the_config_files_location(tmp_path, monkeypatch):
     shutil.copy2(REPO / "nbgrader_config.py", tmp_path)
-    namespace = {"get_config": lambda: _Recorder()}
-    exec(
-        compile(
-            (tmp_path / "nbgrader_config.py").read_text(),
-            str(tmp_path / "nbgrader_config.py"),
-            "exec",
-        ),
-        {**namespace, "__file__": str(tmp_path / "nbgrader_config.py")},
-    )
-    c = _Recorder.last
-    assert c["CourseDirectory.root"] == str(tmp_path)
-    assert c["CourseDirectory.db_url"] == f"sqlite:///{tmp_path}/gradebook/gradebook.db"
-    assert c["Execute.timeout"] > 30
-    assert c["OverwriteCells.add_missing_cells"] is True
-
-
-class _Recorder(dict):
-    """Stands in for traitlets' config object: records `c.Section.key = value`."""
-
-    last = None
-
-    def __init__(self):
-        super().__init__()
-        _Recorder.last = self
-
-    def __getattr__(self, section):
-        recorder = self
-
-        class Section:
-            def __setattr__(self, key, value):
-                recorder[f"{section}.{key}"] = value
-
-        return Section()
+    for name in ("TINYTORCH_SANDBOX", "JUPYTER_RUNTIME_DIR", "TINYTORCH_UNCONTAINED"):
+        monkeypatch.delenv(name, raising=False)  # the config sets them; undone after the test
+    c = PyFileConfigLoader("nbgrader_config.py", path=str(tmp_path)).load_config()
+    assert c.CourseDirectory.root == str(tmp_path)
+    assert c.CourseDirectory.db_url == f"sqlite:///{tmp_path}/gradebook/gradebook.db"
+    assert c.Exchange.root == str(tmp_path / "exchange")
+    assert c.Execute.timeout > 30
+    assert c.OverwriteCells.add_missing_cells is True
+    assert c.Execute.kernel_name == "tinytorch-sandbox"
+    assert c.KernelManager.transport == "ipc"
+    sandbox = json.loads(os.environ["TINYTORCH_SANDBOX"])
+    assert sandbox["course_root"] == str(tmp_path) and sandbox["memory_mb"] > 0

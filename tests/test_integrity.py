@@ -50,9 +50,7 @@ def test_nbgrader_gives_solution_full_release_zero_and_agrees_with_fast_grader(n
     )
     rel = course.release_notebook(module)
     for i, mutant in enumerate(sample):
-        fast = gates.fastgrade.grade(
-            mutants.submission(rel, {mutant.cell_id: mutant.source}), src, tmp_path
-        )
+        fast = gates.fastgrade.grade(mutants.mutant_submission(rel, src, mutant), src, tmp_path)
         assert scores[f"mutant{i}"].score == fast.score, f"graders disagree on {mutant.id}"
 
 

@@ -1,0 +1,261 @@
+"""A contained kernel for grading: what Linux offers without Docker.
+
+nbgrader starts every grading kernel through the kernelspec `tinytorch-sandbox` (registered
+by `make setup`; selected with `c.Execute.kernel_name` in nbgrader_config.py), whose command
+is `python -m coursekit.sandbox {connection_file}`. This launcher then:
+
+1. enters new network, mount and PID namespaces (`unshare`): no network at all (the kernel
+   talks to nbgrader over Unix sockets, `KernelManager.transport = "ipc"`), and every process
+   the student starts dies with the kernel;
+2. hides the course's secrets behind empty read-only mounts: the gradebook, `source/`,
+   `solutions/`, `release/`, `masters/`, `submitted/`, `feedback/`, the exchange, other
+   students' `autograded/` folders; only the notebook's own folder stays visible, writable;
+3. gives the kernel a private `/tmp`;
+4. drops to an unprivileged user of its own with resource limits: address space (memory
+   bombs fail with MemoryError), CPU seconds, number of processes (fork bombs fail), file
+   size and open files;
+5. runs ipykernel.
+
+The limits come from `TINYTORCH_SANDBOX`, a JSON object that nbgrader_config.py sets from
+its `SANDBOX` settings. Outside grading (no such variable) the launcher refuses to run, so
+a misconfigured grader fails loudly instead of grading without containment.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.util
+import json
+import os
+import resource
+import shutil
+import stat
+import sys
+from pathlib import Path
+
+ENV = "TINYTORCH_SANDBOX"
+KERNEL_NAME = "tinytorch-sandbox"
+BROAD = {Path("/"), Path("/tmp"), Path("/root"), Path("/home")}
+# Each kernel runs as its own unprivileged user id, derived from the launcher's process id,
+# so per-user limits (processes) and file ownership never mix two students' kernels.
+UID_BASE = 200_000
+HIDDEN = (
+    "gradebook",
+    "source",
+    "solutions",
+    "release",
+    "masters",
+    "submitted",
+    "feedback",
+    "exchange",
+    ".git",
+    "build",
+    "tests",
+)
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REMOUNT, MS_REC, MS_PRIVATE = (
+    1,
+    2,
+    4,
+    4096,
+    32,
+    16384,
+    1 << 18,
+)
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None):
+    result = _libc.mount(
+        source.encode(),
+        target.encode(),
+        fstype.encode() if fstype else None,
+        flags,
+        data.encode() if data else None,
+    )
+    if result != 0:
+        errno = ctypes.get_errno()
+        raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
+
+
+def _cover(path: Path) -> None:
+    """Hide a folder behind an empty, read-only tmpfs."""
+    if path.is_dir():
+        _mount("tmpfs", str(path), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+
+
+def settings() -> dict:
+    raw = os.environ.get(ENV)
+    if not raw:
+        sys.exit(
+            f"coursekit.sandbox: {ENV} is not set. This kernel only runs under the course's "
+            "grading configuration (nbgrader_config.py)."
+        )
+    return json.loads(raw)
+
+
+def _blocking_ancestor(path: Path) -> Path | None:
+    """The highest folder above `path` that other users may not traverse, if any."""
+    for parent in reversed(path.parents):
+        if parent != Path("/") and not os.stat(parent).st_mode & stat.S_IXOTH:
+            return parent
+    return None
+
+
+def hide_course(config: dict, keep: list[Path], reach: list[Path]) -> None:
+    """Cover the course's secrets, give the kernel a private /tmp, keep what it needs.
+
+    `keep` (the notebook's folder, the kernel's socket folder) stays visible at its path
+    even when a cover lands on a parent. `reach` (the Python installation, the reference
+    package) must stay readable by the sandbox user: a private folder on its way, such as
+    /root, is replaced by an empty one through which only that path is bound back.
+    """
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    blocked = {b for b in map(_blocking_ancestor, reach) if b is not None}
+    wanted = set(keep) | {p for p in reach if _blocking_ancestor(p) is not None}
+    ordered = sorted(wanted, key=lambda p: len(p.parts))  # parents before children
+    handles = [(os.open(path, os.O_RDONLY | os.O_DIRECTORY), path) for path in ordered]
+    size = int(config.get("tmp_mb", 256))
+    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    for folder in sorted(blocked):
+        _mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    root = Path(config["course_root"])
+    for top in {root, *package_roots()}:
+        for name in HIDDEN:
+            _cover(top / name)
+    for extra in config.get("hide", []):
+        _cover(Path(extra))
+    autograded = root / "autograded"
+    covered_autograded = autograded.is_dir()  # False when a cover above already hid it
+    if covered_autograded:
+        _mount("tmpfs", str(autograded), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+    for fd, path in handles:
+        # Rebuild the path inside whatever tmpfs now covers it and bind the real folder back.
+        path.mkdir(parents=True, exist_ok=True)
+        _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND)
+        os.close(fd)
+    for folder in [autograded] * covered_autograded + sorted(blocked):
+        _mount("tmpfs", str(folder), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
+
+
+def package_roots() -> list[Path]:
+    """The folder holding the reference tinytorch: a course repository, masters and all."""
+    spec = importlib.util.find_spec("tinytorch")
+    if spec is None:
+        return []
+    locations = spec.submodule_search_locations or [Path(spec.origin).parent]
+    return sorted({Path(p).resolve().parent for p in locations if Path(p).is_dir()})
+
+
+def needed_paths() -> list[Path]:
+    """What the kernel must be able to read: Python, the venv, tinytorch, PYTHONPATH."""
+    paths = {Path(sys.base_prefix), Path(sys.prefix), *package_roots()}
+    paths |= {Path(p) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p}
+    return sorted(p.resolve() for p in paths if p.exists())
+
+
+def limit(config: dict) -> None:
+    mb = 1024 * 1024
+    limits = {
+        resource.RLIMIT_AS: int(config.get("memory_mb", 4096)) * mb,
+        resource.RLIMIT_CPU: int(config.get("cpu_seconds", 600)),
+        resource.RLIMIT_NPROC: int(config.get("processes", 256)),
+        resource.RLIMIT_FSIZE: int(config.get("file_mb", 256)) * mb,
+        resource.RLIMIT_NOFILE: 1024,
+        resource.RLIMIT_CORE: 0,
+    }
+    for which, value in limits.items():
+        resource.setrlimit(which, (value, value))
+
+
+def inside(uid: int, connection_file: str, kernel_args: list[str]) -> None:
+    """Runs as PID 1 of the new namespaces, still root: contain, drop, exec the kernel."""
+    config = settings()
+    workdir = Path.cwd()
+    # The kernel reads its own copy of the connection file (the original is the grader's,
+    # mode 600). Its Unix sockets go where the grader looks for them: the `ip` prefix, in a
+    # runtime folder the grader made writable but not listable (nbgrader_config.py).
+    secret = Path(connection_file).read_bytes()
+    info = json.loads(secret)
+    sockets = Path(info.get("ip", "")).parent
+    if info.get("transport") != "ipc" or not sockets.is_absolute() or sockets in BROAD:
+        sys.exit(
+            "coursekit.sandbox: the kernel has no network, so it needs Unix sockets in a "
+            "dedicated folder: set KernelManager.transport='ipc' and an absolute "
+            f"KernelManager.ip (got transport={info.get('transport')!r}, ip={info.get('ip')!r})"
+        )
+    hide_course(config, keep=[workdir, sockets], reach=needed_paths())
+    private_conn = Path("/tmp/kernel.json")
+    private_conn.write_bytes(secret)
+    for path in (private_conn, workdir):
+        os.chown(path, uid, uid)
+    os.chdir(workdir)
+    os.setgroups([])
+    os.setgid(uid)
+    os.setuid(uid)
+    limit(config)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        in ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "JUPYTER_RUNTIME_DIR", "NBGRADER_EXECUTION")
+    }
+    env.update(
+        HOME="/tmp",
+        IPYTHONDIR="/tmp/.ipython",
+        MPLCONFIGDIR="/tmp/.matplotlib",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        MKL_NUM_THREADS="1",
+    )
+    for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(private_conn), *kernel_args]
+    os.execve(sys.executable, argv, env)
+
+
+def launch(connection_file: str, kernel_args: list[str]) -> None:
+    """Enter fresh namespaces (util-linux `unshare`) and continue in `inside`."""
+    settings()  # refuse early, with the message, when not configured
+    if os.geteuid() != 0:
+        sys.exit(
+            "coursekit.sandbox: grading must run as root to contain student code "
+            "(namespaces and a user switch); see docs/ta-guide.md"
+        )
+    unshare = shutil.which("unshare") or "/usr/bin/unshare"
+    namespaces = ["--net", "--mount", "--pid", "--fork", "--kill-child", "--mount-proc"]
+    uid = str(UID_BASE + os.getpid() % 100_000)
+    inner = [sys.executable, "-m", "coursekit.sandbox", "--inside", uid, connection_file]
+    os.execv(unshare, [unshare, *namespaces, *inner, *kernel_args])
+
+
+def install_kernelspec(prefix: str = sys.prefix) -> Path:
+    """Register the `tinytorch-sandbox` kernel in this environment (called by `make setup`)."""
+    folder = Path(prefix) / "share" / "jupyter" / "kernels" / KERNEL_NAME
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-m", "coursekit.sandbox", "{connection_file}"],
+        "display_name": "TinyTorch grading sandbox",
+        "language": "python",
+        # Interrupts (nbgrader's cell timeout) travel as messages: no signal has to reach
+        # into the kernel's PID namespace.
+        "interrupt_mode": "message",
+    }
+    (folder / "kernel.json").write_text(json.dumps(spec, indent=1) + "\n")
+    return folder
+
+
+def main(argv: list[str]) -> None:
+    if argv == ["--install-kernelspec"]:
+        print(f"installed kernelspec in {install_kernelspec()}")
+    elif argv and argv[0] == "--inside":
+        inside(int(argv[1]), argv[2], argv[3:])
+    elif argv:
+        launch(argv[0], argv[1:])
+    else:
+        sys.exit("usage: python -m coursekit.sandbox CONNECTION_FILE [kernel args]")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
