@@ -34,8 +34,8 @@ gates:  ## integrity gates per module with a table (solution, blank, mutant kill
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(PY) -m coursekit demo
 
-autograde:  ## autograde submitted/ for ASSIGNMENT (default 01_tensor)
-	$(PY) -m coursekit autograde $(ASSIGNMENT)
+autograde:  ## grade submitted/ for ASSIGNMENT with JOBS workers, contained, resumable
+	$(PY) -m coursekit autograde $(ASSIGNMENT) --jobs $(JOBS)
 
 feedback:  ## generate feedback (hidden tests removed) and release it to students
 	$(PY) -m nbgrader generate_feedback $(ASSIGNMENT)

@@ -107,23 +107,59 @@ def cmd_demo(args) -> int:
 
 
 def cmd_autograde(args) -> int:
-    from .course import Course
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    module = find(args.assignment)
-    course = Course(REPO)
-    course.ensure_assignment(module)
-    console.print(course.autograde(module) if args.verbose else "autograde finished")
-    table = Table(title=f"{module.assignment}")
-    for col in ("student", "score", "late", "tests that lost points"):
+    from .course import Course
+    from .grading import grade_class, write_flags
+
+    course = Course(args.root)
+    module = find(args.assignment, args.root)
+    only = args.student or None
+    with Progress(
+        "[bold]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task(f"autograde {module.assignment}", total=None)
+
+        def on_done(outcome, done, total):
+            progress.update(task, completed=done, total=total)
+
+        run = grade_class(
+            course, module, jobs=args.jobs, force=args.force, only=only, on_done=on_done
+        )
+    scores = course.scores(module)
+    table = Table(
+        title=f"{module.assignment}: {len(run.graded)} graded, {len(run.skipped)} unchanged"
+    )
+    for col in ("student", "score", "late", "tests that lost points", "needs a human"):
         table.add_column(col)
-    for s in sorted(course.scores(module).values(), key=lambda s: s.student):
+    outcomes = {o.student: o for o in run.graded}
+    for student in sorted(set(outcomes) | set(run.skipped)):
+        s, o = scores.get(student), outcomes.get(student)
+        notes = (
+            (o.flags + ([f"grading failed: {o.error}"] if not o.ok and o.error else []))
+            if o
+            else []
+        )
         table.add_row(
-            s.student,
-            f"{s.score:g} / {s.max_score:g}",
-            "late" if s.late else "",
-            ", ".join(s.failed),
+            student,
+            f"{s.score:g} / {s.max_score:g}" if s else "-",
+            "late" if s and s.late else "",
+            ", ".join(s.failed) if s else "",
+            "; ".join(notes),
         )
     console.print(table)
+    flags = write_flags(course, module, run)
+    console.print(f"{run.seconds:.0f} s with {args.jobs} workers; flags: {flags}")
+    if run.interrupted:
+        console.print("[yellow]Interrupted: run the same command again to resume.")
+        return 130
+    if run.failures:
+        console.print(f"[red]{len(run.failures)} submissions could not be graded: see the table.")
+        return 1
     return 0
 
 
@@ -150,9 +186,12 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("demo", help="a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor")
     p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("autograde", help="autograde every submission of an assignment")
+    p = sub.add_parser("autograde", help="autograde a class in parallel (resumable)")
     p.add_argument("assignment")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p.add_argument("--jobs", type=int, default=2, help="grading workers (default 2)")
+    p.add_argument("--force", action="store_true", help="regrade students already graded")
+    p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument("--root", **root)
     p.set_defaults(func=cmd_autograde)
     args = parser.parse_args(argv)
     return args.func(args)

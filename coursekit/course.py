@@ -37,9 +37,10 @@ class Course:
         shutil.copy2(repo / "nbgrader_config.py", dest / "nbgrader_config.py")
         (dest / "gradebook").mkdir(exist_ok=True)
         for module in modules:
-            shutil.copytree(
-                repo / "source" / module.assignment, dest / "source" / module.assignment
-            )
+            for folder in ("masters", "source"):
+                shutil.copytree(
+                    repo / folder / module.assignment, dest / folder / module.assignment
+                )
         course = cls(dest)
         for module in modules:
             course.ensure_assignment(module)

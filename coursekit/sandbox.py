@@ -29,6 +29,7 @@ import json
 import os
 import resource
 import shutil
+import signal
 import stat
 import sys
 from pathlib import Path
@@ -46,6 +47,7 @@ HIDDEN = (
     "release",
     "masters",
     "submitted",
+    "staging",
     "feedback",
     "exchange",
     ".git",
@@ -62,6 +64,7 @@ MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REMOUNT, MS_REC, MS_PRIVATE = (
     1 << 18,
 )
 
+PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -193,6 +196,10 @@ def inside(uid: int, connection_file: str, kernel_args: list[str]) -> None:
     os.setgroups([])
     os.setgid(uid)
     os.setuid(uid)
+    # Changing user clears the parent-death signal `unshare --kill-child` set; set it again
+    # so the kernel (and with it, its whole PID namespace) dies when its launcher is killed.
+    if _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+        sys.exit("coursekit.sandbox: could not set the parent-death signal")
     limit(config)
     env = {
         k: v
