@@ -55,6 +55,19 @@ if os.environ.get("TINYTORCH_UNCONTAINED") != "1":
     # An absolute socket path: the kernel's working folder is not the grader's.
     c.KernelManager.ip = os.path.join(runtime, f"kernel-{os.getpid()}")
 
+# nbgrader's autograde steps, plus a cap on huge outputs (a 20 MB print would otherwise end
+# up in the autograded notebook, the feedback page and the gradebook's disk).
+c.Autograde.autograde_preprocessors = [
+    "nbgrader.preprocessors.Execute",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "coursekit.outputs.TruncateOutputs",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+
 # A student who deletes a test cell does not escape it: autograde puts it back.
 c.OverwriteCells.add_missing_cells = True
 

@@ -81,10 +81,11 @@ def _mount(source: str, target: str, fstype: str | None, flags: int, data: str |
         raise OSError(errno, f"mount {source} on {target}: {os.strerror(errno)}")
 
 
-def _cover(path: Path) -> None:
-    """Hide a folder behind an empty, read-only tmpfs."""
+def _cover(path: Path, covered: list[Path], size: str = "4k") -> None:
+    """Hide a folder behind an empty tmpfs (made read-only once everything is in place)."""
     if path.is_dir():
-        _mount("tmpfs", str(path), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV, "size=4k,mode=755")
+        _mount("tmpfs", str(path), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=755")
+        covered.append(path)
 
 
 def settings() -> dict:
@@ -105,39 +106,48 @@ def _blocking_ancestor(path: Path) -> Path | None:
     return None
 
 
-def hide_course(config: dict, keep: list[Path], reach: list[Path]) -> None:
-    """Cover the course's secrets, give the kernel a private /tmp, keep what it needs.
-
-    `keep` (the notebook's folder, the kernel's socket folder) stays visible at its path
-    even when a cover lands on a parent. `reach` (the Python installation, the reference
-    package) must stay readable by the sandbox user: a private folder on its way, such as
-    /root, is replaced by an empty one through which only that path is bound back.
-    """
-    _mount("none", "/", None, MS_REC | MS_PRIVATE)
-    blocked = {b for b in map(_blocking_ancestor, reach) if b is not None}
-    wanted = set(keep) | {p for p in reach if _blocking_ancestor(p) is not None}
-    ordered = sorted(wanted, key=lambda p: len(p.parts))  # parents before children
-    handles = [(os.open(path, os.O_RDONLY | os.O_DIRECTORY), path) for path in ordered]
-    size = int(config.get("tmp_mb", 256))
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
-    for folder in sorted(blocked):
-        _mount("tmpfs", str(folder), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
-    root = Path(config["course_root"])
-    for top in {root, *package_roots()}:
-        for name in HIDDEN:
-            _cover(top / name)
-    for extra in config.get("hide", []):
-        _cover(Path(extra))
-    autograded = root / "autograded"
-    covered_autograded = autograded.is_dir()  # False when a cover above already hid it
-    if covered_autograded:
-        _mount("tmpfs", str(autograded), "tmpfs", MS_NOSUID | MS_NODEV, "size=64k,mode=755")
+def _rebind(handles: list[tuple[int, Path]]) -> None:
+    """Bind each real folder (held open) back at its path, inside whatever covers it now."""
     for fd, path in handles:
-        # Rebuild the path inside whatever tmpfs now covers it and bind the real folder back.
         path.mkdir(parents=True, exist_ok=True)
         _mount(f"/proc/self/fd/{fd}", str(path), None, MS_BIND)
         os.close(fd)
-    for folder in [autograded] * covered_autograded + sorted(blocked):
+
+
+def _hold(paths) -> list[tuple[int, Path]]:
+    ordered = sorted(set(paths), key=lambda p: len(p.parts))  # parents before children
+    return [(os.open(path, os.O_RDONLY | os.O_DIRECTORY), path) for path in ordered]
+
+
+def hide_course(config: dict, keep: list[Path], reach: list[Path], tops: list[Path]) -> None:
+    """Give the kernel a private /tmp, cover the course's secrets, keep what it needs.
+
+    `reach` (Python, the venv, the reference package) stays readable: when it lies under
+    /tmp or under a folder others may not enter (such as /root), the folder above is
+    replaced by an empty one and the path alone is bound back. Then the secrets under each
+    of `tops` (the course root, the reference package's repository) are covered, and `keep`
+    (the notebook's own folder, the kernel's socket folder) is bound back on top.
+    """
+    _mount("none", "/", None, MS_REC | MS_PRIVATE)
+    tmp = Path("/tmp")
+    blocked = {b for b in map(_blocking_ancestor, reach) if b is not None}
+    hidden_reach = [p for p in reach if p.is_relative_to(tmp) or _blocking_ancestor(p)]
+    reach_handles, keep_handles = _hold(hidden_reach), _hold(keep)
+    size = int(config.get("tmp_mb", 256))
+    _mount("tmpfs", str(tmp), "tmpfs", MS_NOSUID | MS_NODEV, f"size={size}m,mode=1777")
+    covered: list[Path] = []
+    for folder in sorted(blocked):
+        _cover(folder, covered, "64k")
+    _rebind(reach_handles)
+    root = Path(config["course_root"])
+    for top in {root, *tops}:
+        for name in HIDDEN:
+            _cover(top / name, covered)
+    for extra in config.get("hide", []):
+        _cover(Path(extra), covered)
+    _cover(root / "autograded", covered, "64k")  # other students' folders
+    _rebind(keep_handles)
+    for folder in covered:
         _mount("tmpfs", str(folder), None, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV)
 
 
@@ -187,7 +197,7 @@ def inside(uid: int, connection_file: str, kernel_args: list[str]) -> None:
             "dedicated folder: set KernelManager.transport='ipc' and an absolute "
             f"KernelManager.ip (got transport={info.get('transport')!r}, ip={info.get('ip')!r})"
         )
-    hide_course(config, keep=[workdir, sockets], reach=needed_paths())
+    hide_course(config, keep=[workdir, sockets], reach=needed_paths(), tops=package_roots())
     private_conn = Path("/tmp/kernel.json")
     private_conn.write_bytes(secret)
     for path in (private_conn, workdir):
