@@ -35,7 +35,7 @@ def edit_cells(nb, edit):
     return nb
 
 
-def test_cell(nb, grade_id):
+def cell_by_id(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
@@ -84,7 +84,7 @@ def graded(tmp_path_factory):
         ),
         "flood": with_code(sols, rel, "print('x' * 5_000_000)"),
         "deleted_test": edit_cells(
-            perfect, lambda nb: nb.cells.remove(test_cell(nb, "test_tensor_matmul"))
+            perfect, lambda nb: nb.cells.remove(cell_by_id(nb, "test_tensor_matmul"))
         ),
         "edited_test": edit_cells(
             mutants.submission(
@@ -94,16 +94,16 @@ def graded(tmp_path_factory):
                     "tensor_class": sols["tensor_class"].replace("np.matmul(", "np.multiply("),
                 },
             ),
-            lambda nb: setattr(test_cell(nb, "test_tensor_matmul"), "source", "assert True"),
+            lambda nb: setattr(cell_by_id(nb, "test_tensor_matmul"), "source", "assert True"),
         ),
         "duplicated_test": edit_cells(
             perfect,
-            lambda nb: nb.cells.append(nbformat.from_dict(test_cell(nb, "test_tensor_init"))),
+            lambda nb: nb.cells.append(nbformat.from_dict(cell_by_id(nb, "test_tensor_init"))),
         ),
         "reordered_tests": edit_cells(
             perfect,
             lambda nb: nb.cells.append(
-                nb.cells.pop(nb.cells.index(test_cell(nb, "test_tensor_init")))
+                nb.cells.pop(nb.cells.index(cell_by_id(nb, "test_tensor_init")))
             ),
         ),
         "stripped_metadata": edit_cells(
@@ -111,7 +111,7 @@ def graded(tmp_path_factory):
         ),
         "test_as_markdown": edit_cells(
             perfect,
-            lambda nb: setattr(test_cell(nb, "test_tensor_memory"), "cell_type", "markdown"),
+            lambda nb: setattr(cell_by_id(nb, "test_tensor_memory"), "cell_type", "markdown"),
         ),
         "eq_always_true": with_code(
             sols,
