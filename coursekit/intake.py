@@ -94,6 +94,7 @@ SUSPICIOUS_CALLS = {
     "_exit": "ends the kernel",
 }
 SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
+ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
 PROTECTED_NAMES = {"np", "numpy", "builtins", "__builtins__", "sys", "tinytorch", "math", "os"}
 
 
@@ -106,6 +107,13 @@ def suspicious(source: str) -> list[str]:
         return []
     found = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.name in ALWAYS_SUSPECT_IF_CONSTANT:
+            body = [n for n in node.body if not isinstance(n, ast.Expr)]  # skip docstrings
+            if len(body) == 1 and isinstance(body[0], ast.Return):
+                if isinstance(body[0].value, ast.Constant):
+                    found.append(
+                        f"line {node.lineno}: {node.name} always returns {body[0].value.value!r}"
+                    )
         if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
             targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
             for target in targets:
@@ -126,6 +134,30 @@ def suspicious(source: str) -> list[str]:
     return found
 
 
+def _deduplicate(nb: NotebookNode, intake: Intake) -> NotebookNode:
+    """One cell per grade_id, as the student most likely meant it.
+
+    A repeated read-only or test cell keeps its first copy (autograde restores its text);
+    a repeated solution cell keeps the last copy, the one the student edited last.
+    """
+    ids = _grade_ids(nb)
+    keep = []
+    for index, cell in enumerate(nb.cells):
+        grade_id = ids[index]
+        if grade_id is None or ids.count(grade_id) == 1:
+            keep.append(cell)
+            continue
+        positions = [i for i, g in enumerate(ids) if g == grade_id]
+        wanted = positions[-1] if cell.metadata["nbgrader"].get("solution") else positions[0]
+        if index == wanted:
+            keep.append(cell)
+        if index == positions[0]:
+            intake.flag(f"cell {grade_id} appears {len(positions)} times; graded once")
+    nb = copy.deepcopy(nb)
+    nb.cells = [copy.deepcopy(c) for c in keep]
+    return nb
+
+
 def check_cells(nb: NotebookNode, release: NotebookNode, intake: Intake) -> None:
     """Flag edited, deleted, duplicated, retyped or reordered graded cells, and suspicious code."""
     release_tests = {
@@ -134,8 +166,6 @@ def check_cells(nb: NotebookNode, release: NotebookNode, intake: Intake) -> None
         if c.metadata.get("nbgrader", {}).get("grade")
     }
     ids = [i for i in _grade_ids(nb) if i]
-    for grade_id in sorted({i for i in ids if ids.count(i) > 1}):
-        intake.flag(f"cell {grade_id} appears {ids.count(grade_id)} times (nbgrader keeps one)")
     seen = [i for i in ids if i in release_tests]
     for grade_id in release_tests:
         if grade_id not in ids:
@@ -189,20 +219,21 @@ def stage(
 
 def _repair(nb: NotebookNode, release: NotebookNode, module_name: str, intake: Intake):
     """None when the notebook cannot be graded as this assignment."""
-    release_ids = {i for i in _grade_ids(release) if i}
-    ids = {i for i in _grade_ids(nb) if i}
-    if not ids:
-        nb = restore_metadata(nb, release, intake)
-        ids = {i for i in _grade_ids(nb) if i}
-    if not ids & release_ids:
-        other = nb.metadata.get("tinytorch", {}).get("module", "another assignment")
-        intake.flag(f"notebook is from {other}, not {module_name}; graded as blank")
-        return None
     solution_ids = {
         c.metadata["nbgrader"]["grade_id"]
         for c in release.cells
         if c.metadata.get("nbgrader", {}).get("solution")
     }
+    claimed = nb.metadata.get("tinytorch", {}).get("module")
+    ids = {i for i in _grade_ids(nb) if i}
+    if not ids and claimed in (None, module_name):
+        nb = restore_metadata(nb, release, intake)
+        ids = {i for i in _grade_ids(nb) if i}
+    if claimed not in (None, module_name) or not ids & solution_ids:
+        other = claimed or "another assignment"
+        intake.flag(f"notebook is from {other}, not {module_name}; graded as blank")
+        return None
+    nb = _deduplicate(nb, intake)
     if solution_ids - ids:
         intake.flag(
             "solution cells missing or from an older release: "

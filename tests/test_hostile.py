@@ -39,6 +39,13 @@ def cell_by_id(nb, grade_id):
     return next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
 
 
+def to_markdown(cell):
+    """What an editor does when a student switches a code cell to markdown."""
+    cell.cell_type = "markdown"
+    cell.pop("outputs", None)
+    cell.pop("execution_count", None)
+
+
 def tree_digest(folder):
     digest = hashlib.sha256()
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
@@ -110,8 +117,7 @@ def graded(tmp_path_factory):
             perfect, lambda nb: [setattr(c, "metadata", {}) for c in nb.cells]
         ),
         "test_as_markdown": edit_cells(
-            perfect,
-            lambda nb: setattr(cell_by_id(nb, "test_tensor_memory"), "cell_type", "markdown"),
+            perfect, lambda nb: to_markdown(cell_by_id(nb, "test_tensor_memory"))
         ),
         "eq_always_true": with_code(
             sols,
@@ -233,12 +239,12 @@ def test_each_case_gets_its_expected_score(graded, student, score):
         ("honest", "extra files ignored: numpy.py"),
         ("deleted_test", "test cell test_tensor_matmul was deleted"),
         ("edited_test", "test cell test_tensor_matmul was edited"),
-        ("duplicated_test", "appears 2 times"),
+        ("duplicated_test", "appears 2 times; graded once"),
         ("reordered_tests", "test cells were moved"),
         ("stripped_metadata", "cell metadata was missing"),
         ("test_as_markdown", "turned into markdown"),
         ("patch_numpy", "changes np.allclose"),
-        ("eq_always_true", "review"),
+        ("eq_always_true", "__eq__ always returns True"),
         ("network", "imports socket"),
         ("invalid_json", "not a readable notebook"),
         ("renamed", "renamed to tensor-Copy1.ipynb"),
