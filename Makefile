@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export clean
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -44,6 +44,17 @@ feedback:  ## generate feedback (hidden tests removed) and release it to student
 export:  ## write the Canvas import CSV and a plain CSV into gradebook/
 	$(PY) -m nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin --to=gradebook/canvas_grades.csv
 	$(PY) -m nbgrader export --exporter=coursekit.lms_export.PlainCsvExportPlugin --to=gradebook/grades.csv
+
+report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, HTML (gradebook/reports/)
+	$(PY) -m coursekit.report $(ASSIGNMENT)
+
+roster:  ## create/update students from a Canvas gradebook export: make roster CSV=canvas.csv
+	@test -n "$(CSV)" || { echo "usage: make roster CSV=canvas_export.csv"; exit 2; }
+	$(PY) -m coursekit.roster $(CSV)
+
+STUDENTS ?= 300
+bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS workers
+	$(PY) -m coursekit.bench_grading --students $(STUDENTS) --jobs $(JOBS)
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

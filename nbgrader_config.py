@@ -78,6 +78,13 @@ c.GenerateFeedback.preprocessors = [
     "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
 ]
 
+# Late policy: 15 minutes' grace, then 10% of the notebook's max score per started day late,
+# nothing after 5 days. Penalties are computed at autograde (coursekit/late.py).
+c.AssignLatePenalties.plugin_class = "coursekit.late.CoursePolicyLatePenalty"
+c.CoursePolicyLatePenalty.grace_minutes = 15
+c.CoursePolicyLatePenalty.percent_per_day = 10
+c.CoursePolicyLatePenalty.max_days = 5
+
 # LMS exports: `nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin`.
 # Map assignment names to Canvas assignment ids (the number in the assignment's URL); an
 # assignment without an id is written without one and Canvas creates a new column for it.
