@@ -24,6 +24,7 @@ from . import mutants, submissions
 from .build import write_notebook
 from .course import Course, Score
 from .exchange import Student, StudentHome, write_roster
+from .grading import grade_class
 from .modules import REPO, Module, find
 
 
@@ -121,8 +122,8 @@ def run(
     step("collect")
     # Every simulated student is the same OS user here; on JupyterHub keep check_owner on.
     course.nbgrader("collect", assignment, "--CollectApp.check_owner=False")
-    step("autograde")
-    course.autograde(module)
+    step("autograde (contained, 2 workers)")
+    grade_class(course, module, jobs=2)
     step("generate and release feedback")
     course.nbgrader("generate_feedback", assignment, "--force")
     course.nbgrader("release_feedback", assignment)
