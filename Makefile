@@ -12,7 +12,7 @@ help:  ## list the targets
 setup:  ## create .venv with the pinned grading environment and register its kernel
 	bash scripts/setup.sh
 
-test:  ## the whole test suite, fast settings (what CI runs)
+test: lint  ## lint, then the whole test suite with fast settings (what CI runs)
 	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
 
 test-full:  ## the whole suite with full settings (long training, full-class grading)
