@@ -4,6 +4,7 @@ Every path is resolved from this file's location, so a clone, a scratch copy mad
 tests, or the demo's copy each grade inside their own folder.
 """
 
+import hashlib
 import json
 import os
 
@@ -47,9 +48,14 @@ if os.environ.get("TINYTORCH_UNCONTAINED") != "1":
     os.environ["TINYTORCH_SANDBOX"] = json.dumps(
         {**SANDBOX, "course_root": ROOT, "hide": [c.Exchange.root]}
     )
-    # Kernel sockets live here: writable by the sandbox user, not listable by anyone else.
-    runtime = os.path.join(ROOT, ".grading-runtime")
+    # Kernel sockets live here: writable by the sandbox users, not listable by anyone else,
+    # and short (a Unix socket path has at most 107 bytes), so not under the course root.
+    runtime = os.path.join(
+        "/tmp", "tinytorch-grading-" + hashlib.sha256(ROOT.encode()).hexdigest()[:12]
+    )
     os.makedirs(runtime, exist_ok=True)
+    if os.stat(runtime).st_uid != os.getuid():
+        raise SystemExit(f"{runtime} belongs to another user; remove it and grade again")
     os.chmod(runtime, 0o1733)
     os.environ["JUPYTER_RUNTIME_DIR"] = runtime
     # An absolute socket path: the kernel's working folder is not the grader's.
