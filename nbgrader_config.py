@@ -61,14 +61,16 @@ if os.environ.get("TINYTORCH_UNCONTAINED") != "1":
     # An absolute socket path: the kernel's working folder is not the grader's.
     c.KernelManager.ip = os.path.join(runtime, f"kernel-{os.getpid()}")
 
-# nbgrader's autograde steps, plus a cap on huge outputs (a 20 MB print would otherwise end
-# up in the autograded notebook, the feedback page and the gradebook's disk).
+# nbgrader's autograde steps, plus two of the course's (coursekit/preprocessors.py): cells
+# after the last test (systems measurements) are not run while grading, and huge outputs
+# are capped (a 20 MB print would otherwise end up in the autograded notebook and feedback).
 c.Autograde.autograde_preprocessors = [
+    "coursekit.preprocessors.SkipUngradedTail",
     "nbgrader.preprocessors.Execute",
     "nbgrader.preprocessors.IgnorePattern",
     "nbconvert.preprocessors.ClearMetadataPreprocessor",
     "nbgrader.preprocessors.LimitOutput",
-    "coursekit.outputs.TruncateOutputs",
+    "coursekit.preprocessors.TruncateOutputs",
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",

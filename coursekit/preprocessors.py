@@ -1,8 +1,11 @@
-"""Bounded outputs: an nbgrader autograde preprocessor that truncates huge cell outputs.
+"""The course's extra steps in nbgrader's autograde (listed in nbgrader_config.py).
 
-nbgrader's own LimitOutput counts lines; a single line of 20 MB passes it and bloats the
-autograded notebook, the feedback page and the gradebook's disk. This caps the text of every
-stream, error and plain-text output of a cell (configurable), keeping the start and the end.
+- `SkipUngradedTail` (before Execute): ordinary code cells after the last test cell (the
+  systems-analysis measurements) cannot change a grade; they are not run while grading, which
+  makes a class several times faster to grade.
+- `TruncateOutputs` (after Execute): nbgrader's own LimitOutput counts lines; a single line
+  of 20 MB passes it and bloats the autograded notebook, the feedback page and the disk. This
+  caps the text of every output, keeping its start and end.
 """
 
 from __future__ import annotations
@@ -38,3 +41,24 @@ class TruncateOutputs(Preprocessor):
                     truncate(t, self.max_chars) for t in output["traceback"][:200]
                 ]
         return cell, resources
+
+
+SKIPPED = "# (Not run during grading: cells after the last test cannot change a grade.)"
+
+
+class SkipUngradedTail(Preprocessor):
+    """Blank the ordinary code cells that follow the last graded test cell."""
+
+    enabled = Bool(True).tag(config=True)
+
+    def preprocess(self, nb, resources):
+        graded = [
+            i
+            for i, c in enumerate(nb.cells)
+            if c.get("metadata", {}).get("nbgrader", {}).get("grade")
+        ]
+        last = max(graded, default=len(nb.cells))
+        for cell in nb.cells[last + 1 :]:
+            if cell.cell_type == "code" and "nbgrader" not in cell.get("metadata", {}):
+                cell.source = SKIPPED
+        return nb, resources
