@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading clean
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -13,14 +13,14 @@ setup:  ## create .venv with the pinned grading environment and register its ker
 	bash scripts/setup.sh
 
 test: lint  ## lint, then the whole test suite with fast settings (what CI runs)
-	$(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+	$(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 test-full:  ## the whole suite with full settings (long training, full-class grading)
-	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadgroup -q
+	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 lint:  ## ruff lint and format check of the tooling and tests
-	$(PY) -m ruff check coursekit tests milestones
-	$(PY) -m ruff format --check coursekit tests milestones
+	$(PY) -m ruff check coursekit tests milestones tito
+	$(PY) -m ruff format --check coursekit tests milestones tito
 
 release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
 	$(PY) -m coursekit build
@@ -44,6 +44,9 @@ feedback:  ## generate feedback (hidden tests removed) and release it to student
 export:  ## write the Canvas import CSV and a plain CSV into gradebook/
 	$(PY) -m nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin --to=gradebook/canvas_grades.csv
 	$(PY) -m nbgrader export --exporter=coursekit.lms_export.PlainCsvExportPlugin --to=gradebook/grades.csv
+
+release-solutions:  ## after the deadline: publish solutions/ASSIGNMENT to students' exchange
+	$(PY) -m coursekit release-solutions $(ASSIGNMENT)
 
 report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, HTML (gradebook/reports/)
 	$(PY) -m coursekit.report $(ASSIGNMENT)

@@ -163,6 +163,18 @@ def cmd_autograde(args) -> int:
     return 0
 
 
+def cmd_release_solutions(args) -> int:
+    from .publish import publish_solutions
+
+    module = find(args.assignment, args.root)
+    where = publish_solutions(args.root, module.assignment, force=args.force)
+    console.print(
+        f"Published solutions of {module.assignment} as {module.assignment}-solution in {where}"
+    )
+    console.print(f"Students: nbgrader fetch_assignment {module.assignment}-solution")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -193,6 +205,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
     p.add_argument("--root", **root)
     p.set_defaults(func=cmd_autograde)
+    p = sub.add_parser(
+        "release-solutions", help="publish solutions/<A> to students (after the deadline)"
+    )
+    p.add_argument("assignment")
+    p.add_argument("--force", action="store_true", help="publish before the due date")
+    p.add_argument("--root", **root)
+    p.set_defaults(func=cmd_release_solutions)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -22,6 +22,9 @@ import nbformat
 from nbformat import NotebookNode
 
 STAGING = "staging"  # nbgrader's submitted_directory while grading; hidden from kernels
+# Files nbgrader's own `submit` adds: the time of submission, and the secret that names the
+# student's feedback in the exchange.
+NBGRADER_FILES = ("timestamp.txt", "submission_secret.txt")
 
 
 @dataclass
@@ -194,11 +197,12 @@ def stage(
     expected = sorted(p.name for p in release_dir.glob("*.ipynb"))
     present = sorted(p.name for p in submitted.iterdir()) if submitted.is_dir() else []
     notebooks = [n for n in present if n.endswith(".ipynb")]
-    extras = [n for n in present if not n.endswith(".ipynb") and n != "timestamp.txt"]
+    extras = [n for n in present if not n.endswith(".ipynb") and n not in NBGRADER_FILES]
     if extras:
         intake.flag(f"extra files ignored: {', '.join(extras)}")
-    if (submitted / "timestamp.txt").exists():
-        shutil.copy2(submitted / "timestamp.txt", staged / "timestamp.txt")
+    for name in NBGRADER_FILES:
+        if (submitted / name).exists():
+            shutil.copy2(submitted / name, staged / name)
     unknown = [n for n in notebooks if n not in expected]
     for name in expected:
         release = nbformat.read(release_dir / name, as_version=4)

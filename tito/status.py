@@ -1,0 +1,91 @@
+"""`tito status`: where the student stands, module by module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import export, notebooks, testing
+
+
+@dataclass(frozen=True)
+class Row:
+    assignment: str
+    fetched: str  # "yes", "yes + solution", "solution only", "no"
+    exported: str  # "no", "yes", "yes, unfinished (2 tasks)", "yes (not by tito)"
+    current: str  # "yes", "no: notebook changed since export", "-"
+    tests: str  # "7/7 passed", "not run", "5/7 passed (notebook changed since)"
+    code: str  # "own", "released solution", "-"
+    tests_current: bool = False  # the last `tito test` passed on the notebook as it is now
+
+    @property
+    def done(self) -> bool:
+        return (
+            self.exported.startswith("yes")
+            and self.current == "yes"
+            and "unfinished" not in self.exported
+        )
+
+
+def _exported(package: str | None, root: Path, own, solution) -> tuple[str, str, str]:
+    """(exported, up to date, whose code) for one module."""
+    if package is None:
+        return "no", "-", "-"
+    target = export.target_file(package, root)
+    if not target.is_file():
+        return "no", "-", "-"
+    info = export.read_header(target)
+    if info is None:
+        return "yes (not by tito)", "-", "?"
+    count = len(info.unfinished)
+    exported = f"yes, unfinished ({count} task{'s' * (count > 1)})" if count else "yes"
+    source = solution if info.origin == "solution" else own
+    code = "released solution" if info.origin == "solution" else "own"
+    if source is None:
+        return exported, "-", code
+    cells = export.cells_by_package(notebooks.read(source.path)).get(package, [])
+    current = "yes" if export.sha(cells) == info.sha else "no: notebook changed since export"
+    return exported, current, code
+
+
+def _tests(own, results: dict) -> tuple[str, bool]:
+    """(what the last `tito test` found, whether it all passed on the current notebook)."""
+    if own is None or own.assignment not in results:
+        return "not run", False
+    last = results[own.assignment]
+    text = f"{last['passed']}/{last['total']} passed"
+    if last.get("broken"):
+        text += f", {last['broken']} cells raised"
+    current = last.get("notebook_sha") == testing.notebook_sha(own.path)
+    if not current:
+        text += " (notebook changed since)"
+    passing = last["total"] > 0 and last["passed"] == last["total"] and not last.get("broken")
+    return text, current and passing
+
+
+def rows(home: Path, root: Path) -> list[Row]:
+    """One row per module found in the home folder (own notebook or fetched solution)."""
+    own = {m.assignment: m for m in notebooks.fetched(home)}
+    solutions = notebooks.solutions(home)
+    results = testing.load_results()
+    found = []
+    for assignment in sorted(set(own) | set(solutions)):
+        mine, solution = own.get(assignment), solutions.get(assignment)
+        fetched = {
+            (True, True): "yes + solution",
+            (True, False): "yes",
+            (False, True): "solution only",
+        }[(mine is not None, solution is not None)]
+        package = (mine or solution).package
+        exported, current, code = _exported(package, root, mine, solution)
+        tests, tests_current = _tests(mine, results)
+        found.append(Row(assignment, fetched, exported, current, tests, code, tests_current))
+    return found
+
+
+def next_step(found: list[Row]) -> str | None:
+    """The command to run next: test or export the first module that is not done."""
+    todo = next((row for row in found if not row.done and row.fetched != "solution only"), None)
+    if todo is None:
+        return None
+    return f"tito {'export' if todo.tests_current else 'test'} {todo.assignment}"
