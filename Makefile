@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading release-solutions clean
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -58,6 +58,9 @@ roster:  ## create/update students from a Canvas gradebook export: make roster C
 STUDENTS ?= 300
 bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS workers
 	$(PY) -m coursekit.bench_grading --students $(STUDENTS) --jobs $(JOBS)
+
+bench-training:  ## time one training step of the digits MLP: tinytorch, numpy by hand, PyTorch (if installed)
+	$(PY) -m coursekit.bench_training
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build
