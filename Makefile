@@ -4,7 +4,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training release-solutions clean
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -61,6 +61,9 @@ bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS 
 
 bench-training:  ## time one training step of the digits MLP: tinytorch, numpy by hand, PyTorch (if installed)
 	$(PY) -m coursekit.bench_training
+
+bench-conv:  ## time Conv2d forward+backward (im2col, loops) and a LeNet step vs PyTorch (if installed)
+	$(PY) -m coursekit.bench_conv
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

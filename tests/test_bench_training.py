@@ -69,7 +69,6 @@ def assert_timed(cells: list[str]) -> None:
     assert re.fullmatch(r"\d+\.\dx|n/a", ratio), f"{name}: ratio {ratio!r}"
 
 
-@pytest.mark.skipif(not HAS_AUTOGRAD, reason="tinytorch.core.autograd is not exported yet")
 def test_benchmark_prints_times_for_tinytorch_numpy_and_torch(tmp_path):
     result = bench(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -92,7 +91,6 @@ def test_benchmark_prints_times_for_tinytorch_numpy_and_torch(tmp_path):
     assert out.isascii()
 
 
-@pytest.mark.skipif(not HAS_AUTOGRAD, reason="tinytorch.core.autograd is not exported yet")
 def test_benchmark_without_torch_says_how_to_install_it(tmp_path):
     hide_torch = (
         "import sys; sys.modules['torch'] = None; "  # `import torch` raises ImportError
