@@ -12,7 +12,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nbformat import NotebookNode
@@ -106,9 +106,12 @@ def run(
     for group in (on_time, late):
         if group is late:
             # The deadline passes: everyone after this point is late.
-            now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-            course.nbgrader("db", "assignment", "add", assignment, f"--duedate={now}")
-            time.sleep(1.1)
+            # Rounded up to a whole second (nbgrader's due dates have no fractions), so
+            # nobody who submitted before this point is counted late.
+            due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
+            stamp = due.strftime("%Y-%m-%d %H:%M:%S UTC")
+            course.nbgrader("db", "assignment", "add", assignment, f"--duedate={stamp}")
+            time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1.1)
         for persona in group:
             step(f"{persona.student.id}: fetch, work, submit")
             nb = notebook_for(persona.kind, source_nb, release_nb, subtle)

@@ -140,7 +140,9 @@ def hide_course(config: dict, keep: list[Path], reach: list[Path], tops: list[Pa
         _cover(folder, covered, "64k")
     _rebind(reach_handles)
     root = Path(config["course_root"])
-    for top in {root, *tops}:
+    # Outer folders first: a course inside the repository's build/ is then hidden whole, and
+    # nothing is covered twice (a cover mounted under a later cover could not be remounted).
+    for top in sorted({root, *tops}, key=lambda p: len(p.parts)):
         for name in HIDDEN:
             _cover(top / name, covered)
     for extra in config.get("hide", []):
