@@ -208,3 +208,33 @@ def test_fork_bomb_is_stopped_and_its_processes_die_with_the_kernel(course):
         left = left.stdout.strip()
         time.sleep(0.2)
     assert left == "", f"processes survived the kernel: {left}"
+
+
+def test_kernels_start_reliably_for_a_course_inside_the_repository(tmp_path):
+    """The demo's course lives in the repository's build/ folder, under one of the covers.
+
+    Each start must find its own folder and hide the rest, whatever the order of covers.
+    """
+    root = REPO / "build" / "containment-test" / tmp_path.name
+    shutil.rmtree(root, ignore_errors=True)
+    (root / "gradebook").mkdir(parents=True)
+    shutil.copy2(REPO / "nbgrader_config.py", root)
+    workdir = root / "autograded" / "alice" / "01_tensor"
+    workdir.mkdir(parents=True)
+    saved = dict(os.environ)
+    try:
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
+        for _ in range(5):
+            km = KernelManager(kernel_name="tinytorch-sandbox", config=config)
+            km.start_kernel(cwd=str(workdir))
+            kc = km.client()
+            kc.start_channels()
+            kc.wait_for_ready(timeout=60)
+            code = f"import os, json; print(json.dumps(os.path.isdir({str(root / 'gradebook')!r})))"
+            assert run((kc, km), code) is False
+            kc.stop_channels()
+            km.shutdown_kernel(now=True)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+        shutil.rmtree(root.parent, ignore_errors=True)
