@@ -5,6 +5,7 @@ is started from a scratch course's configuration, as nbgrader starts it, and eac
 an attack in it and reports what happened.
 """
 
+import contextlib
 import json
 import os
 import shutil
@@ -37,21 +38,34 @@ def course(tmp_path_factory):
     return root
 
 
-@pytest.fixture(scope="module")
-def kernel(course):
+@contextlib.contextmanager
+def sandbox_kernel(course_root, workdir):
+    """A grading kernel started as nbgrader starts it, from the course's own configuration.
+
+    Loading nbgrader_config.py sets the sandbox's environment variables; they are put back
+    afterwards so other tests see the environment they started with.
+    """
     saved = dict(os.environ)
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     assert config.Execute.kernel_name == "tinytorch-sandbox"
     km = KernelManager(kernel_name="tinytorch-sandbox", config=config)
-    km.start_kernel(cwd=str(course / "autograded" / "alice" / "01_tensor"))
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
-    yield kc, km
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
-    os.environ.clear()
-    os.environ.update(saved)
+    try:
+        km.start_kernel(cwd=str(workdir))
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        yield kc, km
+        kc.stop_channels()
+    finally:
+        km.shutdown_kernel(now=True)
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def kernel(course):
+    with sandbox_kernel(course, course / "autograded" / "alice" / "01_tensor") as started:
+        yield started
 
 
 def run(kernel, code: str, timeout: float = 60):
@@ -175,13 +189,6 @@ def test_memory_bomb_gets_memory_error_and_the_kernel_survives(kernel):
 
 
 def test_fork_bomb_is_stopped_and_its_processes_die_with_the_kernel(course):
-    saved = dict(os.environ)
-    config = PyFileConfigLoader("nbgrader_config.py", path=str(course)).load_config()
-    km = KernelManager(kernel_name="tinytorch-sandbox", config=config)
-    km.start_kernel(cwd=str(course / "autograded" / "alice" / "01_tensor"))
-    kc = km.client()
-    kc.start_channels()
-    kc.wait_for_ready(timeout=60)
     code = (
         "import os, time, json\n"
         "children, error = 0, None\n"
@@ -195,12 +202,9 @@ def test_fork_bomb_is_stopped_and_its_processes_die_with_the_kernel(course):
         "    children += 1\n"
         "print(json.dumps({'children': children, 'error': error, 'uid': os.getuid()}))\n"
     )
-    got = run((kc, km), code, timeout=120)
+    with sandbox_kernel(course, course / "autograded" / "alice" / "01_tensor") as started:
+        got = run(started, code, timeout=120)
     assert got["error"] == "BlockingIOError" and got["children"] < 5000
-    kc.stop_channels()
-    km.shutdown_kernel(now=True)
-    os.environ.clear()
-    os.environ.update(saved)
     # The kernel was PID 1 of its namespace: the OS kills every process left in it.
     deadline, left = time.monotonic() + 15, "?"
     while left and time.monotonic() < deadline:
@@ -221,20 +225,10 @@ def test_kernels_start_reliably_for_a_course_inside_the_repository(tmp_path):
     shutil.copy2(REPO / "nbgrader_config.py", root)
     workdir = root / "autograded" / "alice" / "01_tensor"
     workdir.mkdir(parents=True)
-    saved = dict(os.environ)
+    code = f"import os, json; print(json.dumps(os.path.isdir({str(root / 'gradebook')!r})))"
     try:
-        config = PyFileConfigLoader("nbgrader_config.py", path=str(root)).load_config()
         for _ in range(5):
-            km = KernelManager(kernel_name="tinytorch-sandbox", config=config)
-            km.start_kernel(cwd=str(workdir))
-            kc = km.client()
-            kc.start_channels()
-            kc.wait_for_ready(timeout=60)
-            code = f"import os, json; print(json.dumps(os.path.isdir({str(root / 'gradebook')!r})))"
-            assert run((kc, km), code) is False
-            kc.stop_channels()
-            km.shutdown_kernel(now=True)
+            with sandbox_kernel(root, workdir) as started:
+                assert run(started, code) is False
     finally:
-        os.environ.clear()
-        os.environ.update(saved)
         shutil.rmtree(root.parent, ignore_errors=True)
