@@ -42,11 +42,11 @@ class MutantReport:
 
 
 def source_notebook(module: Module, root: Path = REPO) -> NotebookNode:
-    return nbformat.read(root / "source" / module.assignment / module.notebook, 4)
+    return Course(root).source_notebook(module)
 
 
 def release_notebook(module: Module, root: Path = REPO) -> NotebookNode:
-    return nbformat.read(root / "release" / module.assignment / module.notebook, 4)
+    return Course(root).release_notebook(module)
 
 
 # --- structure and visible tests ------------------------------------------------------------
