@@ -1,15 +1,18 @@
 # TinyTorch course: the instructor's and TA's interface. `make help` lists the targets.
+# Each target is one `coursekit` verb (`.venv/bin/coursekit VERB --help` says more).
 PY      := .venv/bin/python
+CK      := $(PY) -m coursekit
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
+STUDENTS ?= 300
 
 .PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
-setup:  ## create .venv with the pinned grading environment and register its kernel
+setup:  ## create .venv with the pinned grading environment and register its kernels
 	bash scripts/setup.sh
 
 test: lint  ## lint, then the whole test suite with fast settings (what CI runs)
@@ -19,51 +22,46 @@ test-full:  ## the whole suite with full settings (long training, full-class gra
 	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 lint:  ## ruff lint and format check of the tooling and tests
-	$(PY) -m ruff check coursekit tests milestones tito
-	$(PY) -m ruff format --check coursekit tests milestones tito
+	$(PY) -m ruff check coursekit tests milestones tito && $(PY) -m ruff format --check coursekit tests milestones tito
 
 release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
-	$(PY) -m coursekit build
+	$(CK) build
 
 check:  ## fail if any generated file differs from what the masters produce
-	$(PY) -m coursekit check
+	$(CK) check
 
-gates:  ## integrity gates per module with a table (solution, blank, mutant kill rate, leaks)
-	$(PY) -m coursekit gates
+gates:  ## integrity gates per module, with a table (MODULES="01 05" for some)
+	$(CK) gates $(MODULES)
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
-	$(PY) -m coursekit demo
+	$(CK) demo
 
 autograde:  ## grade submitted/ for ASSIGNMENT with JOBS workers, contained, resumable
-	$(PY) -m coursekit autograde $(ASSIGNMENT) --jobs $(JOBS)
+	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS)
 
 feedback:  ## generate feedback (hidden tests removed) and release it to students
-	$(PY) -m nbgrader generate_feedback $(ASSIGNMENT)
-	$(PY) -m nbgrader release_feedback $(ASSIGNMENT)
+	$(CK) feedback $(ASSIGNMENT)
 
 export:  ## write the Canvas import CSV and a plain CSV into gradebook/
-	$(PY) -m nbgrader export --exporter=coursekit.lms_export.CanvasExportPlugin --to=gradebook/canvas_grades.csv
-	$(PY) -m nbgrader export --exporter=coursekit.lms_export.PlainCsvExportPlugin --to=gradebook/grades.csv
+	$(CK) export
 
 release-solutions:  ## after the deadline: publish solutions/ASSIGNMENT to students' exchange
-	$(PY) -m coursekit release-solutions $(ASSIGNMENT)
+	$(CK) release-solutions $(ASSIGNMENT)
 
-report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, HTML (gradebook/reports/)
-	$(PY) -m coursekit.report $(ASSIGNMENT)
+report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, HTML
+	$(CK) report $(ASSIGNMENT)
 
 roster:  ## create/update students from a Canvas gradebook export: make roster CSV=canvas.csv
-	@test -n "$(CSV)" || { echo "usage: make roster CSV=canvas_export.csv"; exit 2; }
-	$(PY) -m coursekit.roster $(CSV)
+	$(CK) roster $(CSV)
 
-STUDENTS ?= 300
 bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS workers
-	$(PY) -m coursekit.bench_grading --students $(STUDENTS) --jobs $(JOBS)
+	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS)
 
-bench-training:  ## time one training step of the digits MLP: tinytorch, numpy by hand, PyTorch (if installed)
-	$(PY) -m coursekit.bench_training
+bench-training:  ## one training step of the digits MLP: tinytorch, numpy by hand, PyTorch
+	$(CK) bench training
 
-bench-conv:  ## time Conv2d forward+backward (im2col, loops) and a LeNet step vs PyTorch (if installed)
-	$(PY) -m coursekit.bench_conv
+bench-conv:  ## Conv2d forward+backward (im2col, loops), a LeNet step, vs PyTorch
+	$(CK) bench conv
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

@@ -1,22 +1,35 @@
-"""`python -m coursekit <command>`: the instructor's and TA's commands (the Makefile calls these)."""
+"""`coursekit VERB`: every instructor and TA action, one verb each (the Makefile calls these).
+
+Every verb takes `--root COURSE` (default: this repository) and `--help`. Verbs that work
+on one assignment take its name (`01_tensor`, `tensor` or `1`); `--jobs`, `--force` and
+`--student` mean the same wherever they appear.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 
 from rich.console import Console
-from rich.table import Table
 
 from .modules import REPO, discover, find
+from .tools import put_tools_on_path
 
 console = Console()
 
 
+def _course(args):
+    from .course import Course
+
+    return Course(args.root)
+
+
+# --- authoring and quality ---------------------------------------------------------------
+
+
 def cmd_build(args) -> int:
-    from .build import build
+    from .authoring.build import build
 
     console.print(f"[bold]Regenerating source/, release/, tinytorch/, solutions/ in {args.root}")
     build(args.root, root=args.root, execute_solutions=not args.no_execute, log=console.print)
@@ -25,7 +38,7 @@ def cmd_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .build import drift
+    from .authoring.build import drift
 
     problems = drift(args.root)
     for p in problems:
@@ -38,133 +51,61 @@ def cmd_check(args) -> int:
 
 
 def cmd_gates(args) -> int:
-    from . import gates
+    from .quality.report import run_gates
 
-    root = args.root
-    modules = [find(m, root) for m in args.modules] if args.modules else discover(root)
-    table = Table(title="Integrity gates")
-    for col in (
-        "module",
-        "points",
-        "solution",
-        "release",
-        "mutants",
-        "killed",
-        "kill rate",
-        "leaks",
-        "ok",
-    ):
-        table.add_column(col)
-    failed = False
-    for module in modules:
-        console.print(f"[bold]{module.assignment}[/bold]: grading mutants and running nbgrader ...")
-        src = gates.source_notebook(module, root)
-        problems = gates.structure_problems(src)
-        problems += gates.visible_failures(module, root)
-        leaks = gates.leak_problems(module, root)
-        report = gates.mutant_report(module, root)
-        sample = gates.nbgrader_sample(gates.mutants.all_mutants(src))
-        with tempfile.TemporaryDirectory() as tmp:
-            scores, _ = gates.nbgrader_gate(module, Path(tmp), sample, root)
-        sol, blank = scores["solution"], scores["blank"]
-        for i, m in enumerate(sample):
-            fast = report.results[m.id].score
-            if scores[f"mutant{i}"].score != fast:
-                problems.append(f"nbgrader and fast grader disagree on {m.id}")
-        ok = (
-            not problems
-            and not leaks
-            and sol.score == sol.max_score
-            and blank.score == 0
-            and report.total >= gates.MIN_MUTANTS
-            and report.kill_rate >= gates.MIN_KILL_RATE
-        )
-        failed |= not ok
-        table.add_row(
-            module.assignment,
-            f"{sol.max_score:g}",
-            f"{sol.score:g}",
-            f"{blank.score:g}",
-            str(report.total),
-            str(report.killed),
-            f"{report.kill_rate:.1%}",
-            str(len(leaks)),
-            "[green]yes" if ok else "[red]no",
-        )
-        for p in problems + leaks:
-            console.print(f"  [red]{p}")
-        if args.survivors:
-            for m in report.survivors:
-                console.print(f"  survivor: {m.id}")
-    console.print(table)
-    return 1 if failed else 0
+    return run_gates(args.root, args.modules, survivors=args.survivors, console=console)
 
 
-def cmd_demo(args) -> int:
-    from .demo import main
+# --- grading and the TA's work --------------------------------------------------------------
 
-    return main(args.module)
+
+def cmd_roster(args) -> int:
+    from .ta import roster
+
+    return roster.run(_course(args), args.csv, dry_run=args.dry_run)
 
 
 def cmd_autograde(args) -> int:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from .grading.command import run_autograde
 
-    from .course import Course
-    from .grading import grade_class, write_flags
-
-    course = Course(args.root)
+    course = _course(args)
     module = find(args.assignment, args.root)
-    only = args.student or None
-    with Progress(
-        "[bold]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-    ) as progress:
-        task = progress.add_task(f"autograde {module.assignment}", total=None)
+    return run_autograde(course, module, args.jobs, args.force, args.student, console)
 
-        def on_done(outcome, done, total):
-            progress.update(task, completed=done, total=total)
 
-        run = grade_class(
-            course, module, jobs=args.jobs, force=args.force, only=only, on_done=on_done
-        )
-    scores = course.scores(module)
-    table = Table(
-        title=f"{module.assignment}: {len(run.graded)} graded, {len(run.skipped)} unchanged"
-    )
-    for col in ("student", "score", "late", "tests that lost points", "needs a human"):
-        table.add_column(col)
-    outcomes = {o.student: o for o in run.graded}
-    for student in sorted(set(outcomes) | set(run.skipped)):
-        s, o = scores.get(student), outcomes.get(student)
-        notes = (
-            (o.flags + ([f"grading failed: {o.error}"] if not o.ok and o.error else []))
-            if o
-            else []
-        )
-        table.add_row(
-            student,
-            f"{s.score:g} / {s.max_score:g}" if s else "-",
-            "late" if s and s.late else "",
-            ", ".join(s.failed) if s else "",
-            "; ".join(notes),
-        )
-    console.print(table)
-    flags = write_flags(course, module, run)
-    console.print(f"{run.seconds:.0f} s with {args.jobs} workers; flags: {flags}")
-    if run.interrupted:
-        console.print("[yellow]Interrupted: run the same command again to resume.")
-        return 130
-    if run.failures:
-        console.print(f"[red]{len(run.failures)} submissions could not be graded: see the table.")
-        return 1
+def cmd_feedback(args) -> int:
+    course = _course(args)
+    module = find(args.assignment, args.root)
+    course.nbgrader("generate_feedback", module.assignment, "--force")
+    course.nbgrader("release_feedback", module.assignment)
+    console.print(f"Feedback for {module.assignment} generated (hidden tests removed) and released")
     return 0
 
 
+def cmd_export(args) -> int:
+    from .plugins.exporters import EXPORTERS
+
+    course = _course(args)
+    out = args.out or course.gradebook_dir
+    for fmt in args.format:
+        plugin, filename = EXPORTERS[fmt]
+        target = Path(out) / filename
+        course.nbgrader("export", f"--exporter={plugin}", f"--to={target}")
+        console.print(f"{fmt}: {target}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from .ta import report
+
+    # Any assignment in the gradebook has a report, a course module or not.
+    known = {m.assignment: m for m in discover(args.root)}
+    name = find(args.assignment, args.root).assignment if known else args.assignment
+    return report.run(_course(args), name, args.out)
+
+
 def cmd_release_solutions(args) -> int:
-    from .publish import publish_solutions
+    from .ta.solutions import publish_solutions
 
     module = find(args.assignment, args.root)
     where = publish_solutions(args.root, module.assignment, force=args.force)
@@ -175,44 +116,92 @@ def cmd_release_solutions(args) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="coursekit", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
-    root = {
-        "type": Path,
-        "default": REPO,
-        "help": "course root holding masters/ (default: this repo)",
-    }
-    p = sub.add_parser("build", help="regenerate everything generated from masters/")
-    p.add_argument("--root", **root)
+def cmd_demo(args) -> int:
+    from .simulation.demo import main
+
+    return main(args.module)
+
+
+def cmd_bench(args) -> int:
+    import importlib
+
+    bench = importlib.import_module(f".bench.{args.which}", __package__)
+    return bench.main(args.options)
+
+
+# --- the parser ---------------------------------------------------------------------------
+
+
+def default_root() -> Path:
+    """The current folder when it holds a course (as nbgrader does), else this repository."""
+    here = Path.cwd()
+    return here if (here / "nbgrader_config.py").is_file() else REPO
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="coursekit", description=__doc__.split("\n")[0])
+    verbs = top.add_subparsers(dest="command", required=True, metavar="VERB")
+
+    def verb(name: str, func, help: str) -> argparse.ArgumentParser:
+        p = verbs.add_parser(name, help=help, description=help)
+        p.add_argument(
+            "--root",
+            type=Path,
+            default=default_root(),
+            help="the course folder (nbgrader_config.py, masters/); default: the current "
+            "folder when it is a course, else this repository",
+        )
+        p.set_defaults(func=func)
+        return p
+
+    def assignment(p: argparse.ArgumentParser) -> None:
+        p.add_argument("assignment", help="module: 01_tensor, tensor or 1")
+
+    p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
     p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
-    p.set_defaults(func=cmd_build)
-    p = sub.add_parser("check", help="fail when a generated file differs from its master")
-    p.add_argument("--root", **root)
-    p.set_defaults(func=cmd_check)
-    p = sub.add_parser("gates", help="integrity gates: solution full, release zero, mutants, leaks")
-    p.add_argument("modules", nargs="*", help="modules (default: all)")
-    p.add_argument("--survivors", action="store_true", help="list mutants the tests miss")
-    p.add_argument("--root", **root)
-    p.set_defaults(func=cmd_gates)
-    p = sub.add_parser("demo", help="a simulated class through the whole pipeline")
-    p.add_argument("--module", default="01_tensor")
-    p.set_defaults(func=cmd_demo)
-    p = sub.add_parser("autograde", help="autograde a class in parallel (resumable)")
-    p.add_argument("assignment")
+    verb("check", cmd_check, "fail when a generated file differs from what the masters make")
+    p = verb("gates", cmd_gates, "integrity gates per module, with a table")
+    p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
+    p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")
+
+    p = verb("roster", cmd_roster, "create or update students from a Canvas gradebook export")
+    p.add_argument("csv", type=Path, help="the CSV from Canvas: Grades > Export")
+    p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
+    p = verb("autograde", cmd_autograde, "grade a class: intake, contained workers, resumable")
+    assignment(p)
     p.add_argument("--jobs", type=int, default=2, help="grading workers (default 2)")
     p.add_argument("--force", action="store_true", help="regrade students already graded")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
-    p.add_argument("--root", **root)
-    p.set_defaults(func=cmd_autograde)
-    p = sub.add_parser(
-        "release-solutions", help="publish solutions/<A> to students (after the deadline)"
+    p = verb("feedback", cmd_feedback, "feedback without hidden tests, released to students")
+    assignment(p)
+    p = verb("export", cmd_export, "grades for the LMS: Canvas import CSV and a plain CSV")
+    p.add_argument(
+        "--format",
+        action="append",
+        choices=("canvas", "plain", "moodle"),
+        help="repeatable (default: canvas and plain)",
     )
-    p.add_argument("assignment")
+    p.add_argument("--out", type=Path, help="folder for the files (default: gradebook/)")
+    p = verb("report", cmd_report, "TA report: totals, test pass rates, histogram, HTML")
+    assignment(p)
+    p.add_argument("--out", type=Path, help="folder (default: gradebook/reports/<assignment>)")
+    p = verb("release-solutions", cmd_release_solutions, "after the deadline: publish solutions")
+    assignment(p)
     p.add_argument("--force", action="store_true", help="publish before the due date")
-    p.add_argument("--root", **root)
-    p.set_defaults(func=cmd_release_solutions)
-    args = parser.parse_args(argv)
+
+    p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
+    p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
+    p = verb("bench", cmd_bench, "benchmarks: grading, training or conv (options: bench X -h)")
+    p.add_argument("which", choices=("grading", "training", "conv"))
+    p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "format", "x") is None:
+        args.format = ["canvas", "plain"]
+    put_tools_on_path()
     return args.func(args)
 
 

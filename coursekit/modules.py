@@ -19,6 +19,11 @@ class Module:
     package: str
     master_dir: Path
     requires: tuple[str, ...] = field(default_factory=tuple)
+    hours: float = 0.0  # expected student hours, shown in the notebook and by `tito status`
+    difficulty: int = 0  # 1 (gentle) to 5 (hard)
+    integration: tuple[str, ...] = ()  # test cells that check the tasks together (capped)
+    equivalent: dict = field(default_factory=dict)  # mutant id -> why it changes nothing
+    foundation: dict = field(default_factory=dict)  # task -> why other tasks' tests need it
 
     @property
     def assignment(self) -> str:
@@ -29,6 +34,11 @@ class Module:
     def notebook(self) -> str:
         """Notebook file name inside the assignment folder, e.g. `tensor.ipynb`."""
         return f"{self.name}.ipynb"
+
+    @property
+    def shared_dir(self) -> Path:
+        """masters/shared/: files the build places into every notebook (the checks)."""
+        return self.master_dir.parent / "shared"
 
     @property
     def master(self) -> Path:
@@ -50,6 +60,11 @@ def load_module(master_dir: Path) -> Module:
         package=str(meta["package"]),
         master_dir=master_dir,
         requires=tuple(meta.get("requires", [])),
+        hours=float(meta.get("hours", 0)),
+        difficulty=int(meta.get("difficulty", 0)),
+        integration=tuple(meta.get("integration", [])),
+        equivalent=dict(meta.get("equivalent", {})),
+        foundation=dict(meta.get("foundation", {})),
     )
     if master_dir.name != module.assignment:
         raise ValueError(
@@ -74,3 +89,13 @@ def find(name: str, root: Path = REPO) -> Module:
             return module
     known = ", ".join(m.assignment for m in discover(root))
     raise SystemExit(f"no module {name!r}; the course has: {known}")
+
+
+def graded_and_later(assignment: str, root: Path = REPO) -> frozenset[str]:
+    """The package modules that grading `assignment` must not import: its own reference and
+    every later module's (none for an assignment that is no module of the course)."""
+    modules = discover(root)
+    number = next((m.number for m in modules if m.assignment == assignment), None)
+    if number is None:
+        return frozenset()
+    return frozenset(m.package for m in modules if m.number >= number)

@@ -16,6 +16,6 @@ PYCHECK
 # nbgrader runs notebooks with the kernel named in their metadata ("python3"); register it
 # inside the venv so grading uses this interpreter and these pins, not the system's.
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (tinytorch)" >/dev/null
-# Grading kernels run contained (coursekit/sandbox.py); nbgrader_config.py selects this one.
-.venv/bin/python -m coursekit.sandbox --install-kernelspec >/dev/null
+# Grading kernels run contained (coursekit/grading/sandbox.py); nbgrader_config.py selects this one.
+.venv/bin/python -m coursekit.grading.sandbox --install-kernelspec >/dev/null
 echo "set-up done: .venv ready ($(.venv/bin/python -c 'import nbgrader, numpy; print("nbgrader", nbgrader.__version__, "numpy", numpy.__version__)'))"

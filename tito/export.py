@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import notebooks
+from . import cells, notebooks
 from .errors import FAILURE, PREREQUISITE, TitoError
 from .paths import package_home, shown
 
@@ -66,11 +66,11 @@ class Written:
 def cells_by_package(nb: dict) -> dict[str, list[tuple[str, str]]]:
     """(cell id, code) of the export cells, grouped by the package module they go to."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for index, cell in enumerate(notebooks.code_cells(nb)):
-        target = cell.get("metadata", {}).get("tinytorch", {}).get("export")
+    for index, cell in enumerate(filter(cells.is_code, nb.get("cells", []))):
+        target = cells.export_target(cell)
         if target:
-            cell_id = notebooks.grade_id(cell) or f"cell {index + 1}"
-            groups.setdefault(target, []).append((cell_id, notebooks.source(cell).strip("\n")))
+            cell_id = cells.grade_id(cell) or f"cell {index + 1}"
+            groups.setdefault(target, []).append((cell_id, cells.source(cell).strip("\n")))
     return groups
 
 
@@ -201,7 +201,7 @@ def write_module(
             FAILURE,
         )
     written = []
-    for package, cells in groups.items():
+    for package, group in groups.items():
         target = target_file(package, root)
         target.parent.mkdir(parents=True, exist_ok=True)
         _make_packages(target, root)
@@ -210,15 +210,15 @@ def write_module(
         if origin == "solution" and previous and previous.origin == "own":
             backup = target.with_name(target.name + ".own")
             shutil.copy2(target, backup)
-        text = header(module.assignment, module.path, cells, origin, unfinished[package])
-        target.write_text(text + body(cells), encoding="utf-8")
+        text = header(module.assignment, module.path, group, origin, unfinished[package])
+        target.write_text(text + body(group), encoding="utf-8")
         _drop_bytecode(target)
-        written.append(Written(target, package, len(cells), unfinished[package], backup))
+        written.append(Written(target, package, len(group), unfinished[package], backup))
     return written
 
 
 def _course_notebook(path: Path) -> notebooks.ModuleNotebook | None:
-    meta = notebooks.read(path).get("metadata", {}).get("tinytorch", {})
+    meta = cells.notebook_info(notebooks.read(path))
     if meta.get("module") and meta.get("package"):
         return notebooks.ModuleNotebook(meta["module"], path, meta["package"])
     return None

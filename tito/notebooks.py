@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import cells
 from .errors import PREREQUISITE, TitoError
 from .paths import shown
 
@@ -42,25 +43,6 @@ def read(path: Path) -> dict:
         raise TitoError(f"cannot read {shown(path)}: {error}", PREREQUISITE) from error
 
 
-def source(cell: dict) -> str:
-    """A cell's source as one string (the JSON may hold a list of lines)."""
-    text = cell.get("source", "")
-    return "".join(text) if isinstance(text, list) else text
-
-
-def code_cells(nb: dict) -> list[dict]:
-    return [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
-
-
-def grade_id(cell: dict) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
-
-
-def is_test(cell: dict) -> bool:
-    """An nbgrader autograder-test cell (graded, points)."""
-    return bool(cell.get("metadata", {}).get("nbgrader", {}).get("grade"))
-
-
 def without_magics(code: str) -> str:
     """Replace IPython magics and shell escapes (`%timeit`, `!ls`) by `pass`, keeping indents."""
     lines = []
@@ -73,7 +55,7 @@ def without_magics(code: str) -> str:
 
 
 def _module_of(path: Path) -> dict:
-    return read(path).get("metadata", {}).get("tinytorch", {})
+    return cells.notebook_info(read(path))
 
 
 def _notebook_in(folder: Path, assignment: str) -> ModuleNotebook | None:
@@ -159,9 +141,9 @@ def solution(home: Path, name: str) -> ModuleNotebook:
 def imported_packages(nb: dict) -> list[str]:
     """The tinytorch modules the notebook's code imports (`from tinytorch.core.tensor ...`)."""
     found: list[str] = []
-    for cell in code_cells(nb):
+    for cell in filter(cells.is_code, nb.get("cells", [])):
         try:
-            tree = ast.parse(without_magics(source(cell)))
+            tree = ast.parse(without_magics(cells.source(cell)))
         except SyntaxError:
             continue  # the runner reports it; it cannot name imports
         for node in ast.walk(tree):

@@ -19,17 +19,10 @@ import traceback
 import warnings
 from pathlib import Path
 
-from . import notebooks
+from . import cells, notebooks
 from .isolation import only_from
 
 OUTPUT_LIMIT = 4000  # characters of a cell's printed output kept for `tito test --verbose`
-
-
-def selected_cells(nb: dict) -> list[dict]:
-    """Code cells up to and including the last test cell."""
-    cells = notebooks.code_cells(nb)
-    last = max((i for i, c in enumerate(cells) if notebooks.is_test(c)), default=-1)
-    return cells[: last + 1]
 
 
 def _line_in_cell(error: BaseException, filename: str) -> int | None:
@@ -41,21 +34,36 @@ def _line_in_cell(error: BaseException, filename: str) -> int | None:
     return None
 
 
+STDERR_FAILURE = (
+    "the cell wrote to stderr ({text!r}): nbgrader gives a test cell that writes to stderr 0 "
+    "points, even when every check passes. Remove the print(..., file=sys.stderr), logging "
+    "call or warning your code makes while the tests run."
+)
+
+
 def run_cell(index: int, cell: dict, namespace: dict) -> dict:
-    """Execute one cell; return its outcome (kind, ok, error, line, output)."""
-    name = notebooks.grade_id(cell) or f"cell {index + 1}"
+    """Execute one cell; return its outcome (kind, ok, error, line, output, stderr).
+
+    A test cell passes when it raises nothing and writes nothing to stderr: nbgrader's rule
+    (a cell that writes to stderr scores 0), so `tito test`, the course's fast grader and
+    autograde agree.
+    """
+    name = cells.grade_id(cell) or f"cell {index + 1}"
     filename = f"<{name}>"
-    meta = cell.get("metadata", {}).get("nbgrader", {})
-    kind = "test" if notebooks.is_test(cell) else ("solution" if meta.get("solution") else "code")
-    sink = io.StringIO()
+    kind = "test" if cells.is_test(cell) else ("solution" if cells.is_solution(cell) else "code")
+    out, err = io.StringIO(), io.StringIO()
     error, line = None, None
-    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = compile(notebooks.without_magics(notebooks.source(cell)), filename, "exec")
+            code = compile(notebooks.without_magics(cells.source(cell)), filename, "exec")
             exec(code, namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's SystemExit fails the cell too
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             line = _line_in_cell(exc, filename)
+    stderr = err.getvalue()
+    if error is None and kind == "test" and stderr:
+        first = stderr.strip().splitlines()[0][:120] if stderr.strip() else stderr[:40]
+        error = STDERR_FAILURE.format(text=first)
     return {
         "index": index,
         "name": name,
@@ -63,7 +71,8 @@ def run_cell(index: int, cell: dict, namespace: dict) -> dict:
         "ok": error is None,
         "error": error,
         "line": line,
-        "output": sink.getvalue()[-OUTPUT_LIMIT:],
+        "output": (out.getvalue() + stderr)[-OUTPUT_LIMIT:],
+        "stderr": stderr[-OUTPUT_LIMIT:],
     }
 
 
@@ -74,13 +83,13 @@ def main(argv: list[str]) -> int:
     only_from(root)
     nb = notebooks.read(notebook)
     namespace: dict = {"__name__": "__main__"}
-    cells = [run_cell(i, cell, namespace) for i, cell in enumerate(selected_cells(nb))]
+    outcomes = [run_cell(i, c, namespace) for i, c in enumerate(cells.gradable(nb["cells"]))]
     imports = {
         name: getattr(module, "__file__", None)
         for name, module in sorted(sys.modules.items())
         if name == "tinytorch" or name.startswith("tinytorch.")
     }
-    results.write_text(json.dumps({"cells": cells, "imports": imports}), encoding="utf-8")
+    results.write_text(json.dumps({"cells": outcomes, "imports": imports}), encoding="utf-8")
     return 0
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from . import export, notebooks
+from . import cells, export, notebooks
 from .errors import FAILURE, PREREQUISITE, TitoError
 from .paths import home, results_file, shown
 
@@ -56,7 +56,8 @@ class TestRun:
 
 def notebook_sha(path: Path) -> str:
     """sha256 of a notebook's code, to tell whether a cached result is still current."""
-    code = "\n\n".join(notebooks.source(c) for c in notebooks.code_cells(notebooks.read(path)))
+    nb = notebooks.read(path)
+    code = "\n\n".join(cells.source(c) for c in nb.get("cells", []) if cells.is_code(c))
     return hashlib.sha256(code.encode("utf-8")).hexdigest()
 
 

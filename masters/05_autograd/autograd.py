@@ -2589,8 +2589,9 @@ def zero_grad(tensor: Tensor) -> None:
 #   operations (`@`, `+`, `*`), so they become differentiable with them. That is why Module
 #   03 asked you to use Tensor operations and not NumPy on `.data`.
 #
-# Calling it twice does no harm (it assigns the same things again). From now on, the setup
-# cell of every later module calls `enable_autograd()`.
+# Calling it twice does no harm (it assigns the same things again). It is also the last line
+# of the package file: **importing `tinytorch.core.autograd` switches autograd on**, so every
+# later module and milestone that imports it computes gradients, and nothing else does.
 
 
 # %% kind="locked" id="enable_autograd" export=true
@@ -2652,10 +2653,10 @@ def enable_autograd() -> None:
 
 
 # %% [markdown]
-# Switch it on for the rest of this notebook:
+# Switch it on for the rest of this notebook (in the package, importing the module does it):
 
-# %% kind="locked" id="switch_on"
-enable_autograd()
+# %% kind="locked" id="switch_on" export=true
+enable_autograd()  # importing tinytorch.core.autograd switches autograd on
 
 # %% [markdown]
 # ### Test `backward_pass`

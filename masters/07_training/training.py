@@ -95,7 +95,7 @@ together when their global L2 norm is too large; `CosineSchedule` sets the optim
 learning rate at every step (linear warm-up, then cosine decay); `Trainer` runs epochs
 (`train_epoch`), evaluates without a graph (`evaluate`) and saves and restores everything
 needed to resume bit for bit (`save_checkpoint`, `load_checkpoint`).
-Importing this module switches autograd on (Module 05's `enable_autograd`).
+It imports Module 05's autograd, which switches autograd on.
 Written by students in Module 07.
 """
 
@@ -104,12 +104,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from tinytorch.core.autograd import enable_autograd, no_grad
+from tinytorch.core.autograd import no_grad  # importing autograd switches it on (Module 05)
 from tinytorch.core.layers import Layer
 from tinytorch.core.optimizers import Optimizer
 from tinytorch.core.tensor import Tensor
-
-enable_autograd()  # Tensor operations record the graph; loss.backward() fills p.grad
 
 __all__ = ["accuracy", "clip_grad_norm", "CosineSchedule", "Trainer"]
 

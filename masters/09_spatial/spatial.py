@@ -97,13 +97,13 @@ convolution from Tensor operations, one kernel tap at a time, so autograd differ
 as it is; `im2col`/`col2im` unfold image patches into a matrix and fold them back, and
 `Conv2dFunction` uses them to compute the convolution and its gradients with one matrix
 product each. Layers: `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`.
-Importing this module switches autograd on (Module 05's `enable_autograd`).
+It imports Module 05's autograd, which switches autograd on.
 Written by students in Module 09.
 """
 
 import numpy as np
 
-from tinytorch.core.autograd import Context, Function, enable_autograd
+from tinytorch.core.autograd import Context, Function
 from tinytorch.core.layers import Layer
 from tinytorch.core.tensor import Tensor
 
@@ -124,7 +124,6 @@ __all__ = [
     "Flatten",
 ]
 
-enable_autograd()  # Tensor operations record the graph from here on (Module 05)
 
 # %% [markdown]
 # ## Images as tensors: NCHW

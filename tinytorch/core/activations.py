@@ -50,10 +50,7 @@ class ReLU(Activation):
         Returns:
             a new float32 Tensor of x's shape: x where x > 0, and 0 where x <= 0
             (so ReLU(0) = 0). x itself is not modified.
-
-        Hint: np.maximum(a, 0) works element by element; np.max(a, 0) reduces axis 0.
         """
-        # Task relu: return max(0, x) element by element, as a new Tensor.
         return Tensor(np.maximum(x.data, 0))
 
 
@@ -76,12 +73,7 @@ class Sigmoid(Activation):
             σ(1000) = 1, σ(-1000) = 0, and no overflow (no RuntimeWarning) for any finite
             input. Small outputs keep float32's relative precision: σ(-20) ≈ 2.06e-9, not 0.
             x itself is not modified.
-
-        Hint: z = np.exp(-np.abs(x.data)) is e^(-|x|), safe for every x; both branches can be
-        written with z. np.where(cond, a, b) computes a and b for every element before it
-        chooses, so neither a nor b may contain an exponential that overflows.
         """
-        # Task sigmoid: compute σ(x) with the two-branch formula, exp of numbers <= 0 only.
         # Both branches at once: for every element one of the two exponentials is e^0 = 1.
         #   x >= 0:  e^0 / (e^0 + e^(-x)) = 1 / (1 + e^(-x))
         #   x < 0:   e^x / (e^x + e^0)    = e^x / (1 + e^x)
@@ -104,10 +96,7 @@ class Tanh(Activation):
             a new float32 Tensor of x's shape with values in [-1, 1]: tanh(0) = 0,
             tanh(1000) = 1, tanh(-1000) = -1, with no overflow for any finite input.
             x itself is not modified.
-
-        Hint: the formula above overflows for |x| > 88 (inf / inf = nan); np.tanh does not.
         """
-        # Task tanh: return tanh(x) element by element, as a new Tensor.
         return Tensor(np.tanh(x.data))
 
 
@@ -128,12 +117,7 @@ class GELU(Activation):
         Returns:
             a new float32 Tensor of x's shape: GELU(0) = 0, GELU(1000) = 1000,
             GELU(-1000) = 0, with no overflow. x itself is not modified.
-
-        Hint: np.sqrt, np.pi and np.tanh. Cube with x * x * x: x ** 3 gives the same values
-        but calls NumPy's general power function, which is far slower (see the systems
-        analysis at the end).
         """
-        # Task gelu: return the tanh approximation of GELU(x), as a new Tensor.
         x = x.data
         inner = np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x)
         return Tensor(0.5 * x * (1 + np.tanh(inner)))
@@ -169,11 +153,7 @@ class Softmax(Activation):
             a new float32 Tensor of x's shape; along self.dim every slice is >= 0 and sums to
             1. Finite and accurate for entries such as 1000 and -1000; an entry of -inf gets
             0 when its slice has a finite entry. x itself is not modified.
-
-        Hint: np.max(a, axis=self.dim, keepdims=True) keeps the reduced axis with length 1,
-        so it broadcasts against a; np.sum takes the same arguments.
         """
-        # Task softmax: subtract each slice's max, exponentiate, divide by the slice's sum.
         shifted = x.data - np.max(x.data, axis=self.dim, keepdims=True)  # every entry <= 0
         e = np.exp(shifted)  # in [0, 1]; the maximum of each slice gives exactly 1
         return Tensor(e / np.sum(e, axis=self.dim, keepdims=True))

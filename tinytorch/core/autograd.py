@@ -114,11 +114,7 @@ def numerical_grad(f, x: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
     Work on a float64 copy of x: the caller's array is never modified. f may be handed the
     same array every time, changed at one element; put each element back after using it.
-
-    Hint: np.array(x, dtype=np.float64) makes the copy; `for i in np.ndindex(x.shape)`
-    visits every index (a single () for a 0-d array).
     """
-    # Task numerical_gradient: move one element at a time by +eps and -eps.
     x = np.array(x, dtype=np.float64)
     grad = np.zeros_like(x)
     for i in np.ndindex(x.shape):
@@ -157,12 +153,7 @@ def gradcheck(
         AssertionError: naming the position of the first input whose gradients differ and
             the largest absolute difference, e.g. "gradcheck: input 1: analytic and
             numerical gradients differ by up to 0.42".
-
-    Hint: clear the inputs' .grad (set None) before calling backward: it adds. Restore the
-    original .data arrays in a `finally:` block, so even a failing check leaves the inputs
-    as they were.
     """
-    # Task numerical_gradient: analytic gradients by backward, numerical ones in float64.
     inputs = list(inputs)
     out = fn(*inputs)
     upstream = np.random.default_rng(seed).standard_normal(out.shape)
@@ -239,10 +230,7 @@ def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         an array of exactly `shape`: grad summed over its first grad.ndim - len(shape) axes,
         then over every axis where `shape` has length 1, with keepdims=True. grad itself is
         not modified.
-
-    Hint: np.sum(a, axis=()) sums over no axis at all, so both steps can run every time.
     """
-    # Task function_base: sum over the added leading axes, then over the stretched ones.
     grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
     stretched = tuple(i for i, n in enumerate(shape) if n == 1)
     return np.sum(grad, axis=stretched, keepdims=True)
@@ -289,7 +277,6 @@ class Function:
             grad_fn = Node(cls, ctx, tensors), tensors being the inputs as Tensors (a tuple,
             in order). Otherwise the output is left as _output_tensor made it.
         """
-        # Task function_base: wrap the inputs, run forward, record a Node when gradients flow.
         ctx = Context()
         tensors = tuple(x if isinstance(x, Tensor) else Tensor(x) for x in inputs)
         out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
@@ -397,13 +384,11 @@ class Add(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # Task elementwise_backward: remember both input shapes; return a + b.
         ctx.a_shape, ctx.b_shape = a.shape, b.shape
         return a + b
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task elementwise_backward: both inputs get grad_output, summed to their shapes.
         return unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape)
 
 
@@ -412,13 +397,11 @@ class Sub(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # Task elementwise_backward: remember both input shapes; return a - b.
         ctx.a_shape, ctx.b_shape = a.shape, b.shape
         return a - b
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task elementwise_backward: g for a, -g for b, each summed to its shape.
         return unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape)
 
 
@@ -427,13 +410,11 @@ class Mul(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # Task elementwise_backward: save a and b; return a * b.
         ctx.save_for_backward(a, b)
         return a * b
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task elementwise_backward: g * b for a, g * a for b, each summed to its shape.
         a, b = ctx.saved_tensors
         return unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape)
 
@@ -443,13 +424,11 @@ class Div(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        # Task elementwise_backward: save a and b; return a / b.
         ctx.save_for_backward(a, b)
         return a / b
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task elementwise_backward: g / b for a, -g * a / b**2 for b, summed to their shapes.
         a, b = ctx.saved_tensors
         grad_a = grad_output / b
         grad_b = -grad_output * a / (b * b)
@@ -461,12 +440,10 @@ class Neg(Function):
 
     @staticmethod
     def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
-        # Task elementwise_backward: return -a.
         return -a
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task elementwise_backward: one input, gradient -g (a tuple of one array).
         return (-grad_output,)
 
 
@@ -476,7 +453,6 @@ class MatMul(Function):
     @staticmethod
     def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         _check_matmul(a.shape, b.shape)  # given: Module 01's errors, word for word
-        # Task matmul_backward: save both operands; return a @ b.
         ctx.save_for_backward(a, b)
         return a @ b
 
@@ -484,11 +460,8 @@ class MatMul(Function):
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """(G @ B^T, A^T @ G) on the last two axes, for 1-D and batched operands too.
 
-        Returns two gradients of exactly a's and b's shapes. Hint: np.swapaxes(x, -1, -2)
-        transposes the last two axes; np.expand_dims(g, axis) inserts an axis of length 1;
-        unbroadcast sums over batch axes an operand did not have.
+        Returns two gradients of exactly a's and b's shapes.
         """
-        # Task matmul_backward: view 1-D operands as matrices, apply the formulas, reshape.
         a, b = ctx.saved_tensors
         a2 = a[np.newaxis, :] if a.ndim == 1 else a  # a row (1, k)
         b2 = b[:, np.newaxis] if b.ndim == 1 else b  # a column (k, 1)
@@ -508,13 +481,11 @@ class Reshape(Function):
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, shape: tuple) -> np.ndarray:
         shape = _reshape_target(x.shape, shape)  # given: Module 01's rules and errors
-        # Task shape_backward: remember the input's shape; return x in the new shape.
         ctx.input_shape = x.shape
         return x.reshape(shape)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task shape_backward: the gradient in the input's shape.
         return (grad_output.reshape(ctx.input_shape),)
 
 
@@ -523,7 +494,6 @@ class Transpose(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim0: int = -2, dim1: int = -1) -> np.ndarray:
-        # Task shape_backward: remember the two axes; swap them (x as it is if x.ndim < 2).
         ctx.dims = (dim0, dim1)
         if x.ndim < 2:
             return x
@@ -531,7 +501,6 @@ class Transpose(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task shape_backward: swap the same two axes of the gradient back.
         if grad_output.ndim < 2:
             return (grad_output,)
         return (np.swapaxes(grad_output, *ctx.dims),)
@@ -542,15 +511,13 @@ class GetItem(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, key) -> np.ndarray:
-        # Task shape_backward: remember the input's shape and the key; return x[key].
         ctx.input_shape, ctx.key = x.shape, key
         return x[key]
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """Zeros of the input's shape (dtype of grad_output), with grad_output added at key;
-        repeated positions add up. Hint: np.add.at(grad, key, values)."""
-        # Task shape_backward: scatter-add the gradient into zeros of the input's shape.
+        repeated positions add up."""
         grad = np.zeros(ctx.input_shape, grad_output.dtype)
         np.add.at(grad, ctx.key, grad_output)
         return (grad,)
@@ -561,14 +528,12 @@ class Sum(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
-        # Task reduction_backward: remember x's shape, axis and keepdims; return the sum.
         ctx.input_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         return np.sum(x, axis=axis, keepdims=keepdims)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """grad_output spread over the reduced axes: an array of the input's shape."""
-        # Task reduction_backward: put the reduced axes back, broadcast to the input's shape.
         grad = grad_output
         if ctx.axis is not None and not ctx.keepdims:
             grad = np.expand_dims(grad, ctx.axis)
@@ -580,7 +545,6 @@ class Mean(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
-        # Task reduction_backward: as Sum, plus the number of elements averaged per output.
         out = np.mean(x, axis=axis, keepdims=keepdims)
         ctx.input_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         ctx.count = x.size / np.size(out)
@@ -588,7 +552,6 @@ class Mean(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task reduction_backward: the sum's gradient divided by the count.
         return (Sum.backward(ctx, grad_output)[0] / ctx.count,)
 
 
@@ -597,7 +560,6 @@ class Max(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool = False) -> np.ndarray:
-        # Task reduction_backward: as Sum, plus each element's share (1/winners or 0).
         ctx.input_shape, ctx.axis, ctx.keepdims = x.shape, axis, keepdims
         winners = (x == np.max(x, axis=axis, keepdims=True)).astype(x.dtype)
         ctx.share = winners / np.sum(winners, axis=axis, keepdims=True)
@@ -605,7 +567,6 @@ class Max(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task reduction_backward: the sum's gradient times each element's share.
         return (Sum.backward(ctx, grad_output)[0] * ctx.share,)
 
 
@@ -614,13 +575,11 @@ class ReLU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        # Task activation_backward: save where x > 0; return max(0, x).
         ctx.save_for_backward(x > 0)
         return np.maximum(x, 0)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task activation_backward: g where x > 0, 0 elsewhere.
         (positive,) = ctx.saved_tensors
         return (grad_output * positive,)
 
@@ -630,7 +589,6 @@ class Sigmoid(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        # Task activation_backward: Module 02's stable sigmoid; save the output.
         top = np.exp(np.minimum(x, 0))
         other = np.exp(-np.maximum(x, 0))
         s = top / (top + other)
@@ -639,7 +597,6 @@ class Sigmoid(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task activation_backward: g * s * (1 - s).
         (s,) = ctx.saved_tensors
         return (grad_output * s * (1 - s),)
 
@@ -649,14 +606,12 @@ class Tanh(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        # Task activation_backward: save and return tanh(x).
         t = np.tanh(x)
         ctx.save_for_backward(t)
         return t
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task activation_backward: g * (1 - t^2).
         (t,) = ctx.saved_tensors
         return (grad_output * (1 - t * t),)
 
@@ -666,14 +621,12 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        # Task activation_backward: the tanh approximation; save x and t = tanh(u).
         t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x))
         ctx.save_for_backward(x, t)
         return 0.5 * x * (1 + t)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task activation_backward: g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)).
         x, t = ctx.saved_tensors
         du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
         return (grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
@@ -684,7 +637,6 @@ class Softmax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        # Task activation_backward: Module 02's stable softmax; save the output and dim.
         e = np.exp(x - np.max(x, axis=dim, keepdims=True))
         s = e / np.sum(e, axis=dim, keepdims=True)
         ctx.save_for_backward(s)
@@ -693,7 +645,6 @@ class Softmax(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task activation_backward: s * (g - sum(g * s) along dim).
         (s,) = ctx.saved_tensors
         inner = np.sum(grad_output * s, axis=ctx.dim, keepdims=True)
         return (s * (grad_output - inner),)
@@ -704,7 +655,6 @@ class LogSoftmax(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray, dim: int = -1) -> np.ndarray:
-        # Task loss_backward: Module 04's stable log-softmax; save the output and dim.
         shifted = x - np.max(x, axis=dim, keepdims=True)
         out = shifted - np.log(np.sum(np.exp(shifted), axis=dim, keepdims=True))
         ctx.save_for_backward(out)
@@ -713,7 +663,6 @@ class LogSoftmax(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task loss_backward: g - softmax * sum(g) along dim.
         (out,) = ctx.saved_tensors
         total = np.sum(grad_output, axis=ctx.dim, keepdims=True)
         return (grad_output - np.exp(out) * total,)
@@ -725,14 +674,12 @@ class MSE(Function):
     @staticmethod
     def forward(ctx: Context, predictions: np.ndarray, targets: np.ndarray) -> np.ndarray:
         _check_mse(predictions, targets)  # given: Module 04's check
-        # Task loss_backward: save the difference; return the mean squared difference.
         diff = predictions - targets
         ctx.save_for_backward(diff)
         return np.mean(diff * diff)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task loss_backward: g * 2 (p - y) / n for the predictions, its negative for targets.
         (diff,) = ctx.saved_tensors
         grad = grad_output * 2 * diff / diff.size
         return grad, -grad
@@ -744,7 +691,6 @@ class CrossEntropy(Function):
     @staticmethod
     def forward(ctx: Context, logits: np.ndarray, targets: np.ndarray) -> np.ndarray:
         _check_cross_entropy(logits, targets)  # given: Module 04's checks
-        # Task loss_backward: mean of -log_softmax at the targets; save softmax and targets.
         labels = targets.astype(int)
         log_probs = LogSoftmax.forward(Context(), logits)
         ctx.save_for_backward(np.exp(log_probs), labels)
@@ -752,7 +698,6 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task loss_backward: g * (softmax - one-hot) / N for the logits, None for targets.
         probs, labels = ctx.saved_tensors
         grad = probs.copy()
         grad[np.arange(len(labels)), labels] -= 1
@@ -767,7 +712,6 @@ class BinaryCrossEntropy(Function):
         ctx: Context, probs: np.ndarray, targets: np.ndarray, eps: float = 1e-7
     ) -> np.ndarray:
         _check_binary_cross_entropy(probs, targets)  # given: Module 04's checks
-        # Task loss_backward: clip, save what backward needs (which entries were clipped).
         clipped = np.clip(probs, eps, 1 - eps)
         ctx.save_for_backward(clipped, targets, clipped == probs)
         terms = targets * np.log(clipped) + (1 - targets) * np.log(1 - clipped)
@@ -775,7 +719,6 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
-        # Task loss_backward: g (p - y) / (p (1 - p) n) where not clipped, 0 where clipped.
         p, y, unclipped = ctx.saved_tensors
         grad = grad_output * unclipped * (p - y) / (p * (1 - p) * p.size)
         return grad, None
@@ -788,7 +731,6 @@ def topological_order(tensor: Tensor) -> list[Tensor]:
     Reachable: through grad_fn.parents, repeatedly (a leaf's grad_fn is None). Uses an
     explicit stack, not recursion, so graphs of any depth work.
     """
-    # Task backward_pass: iterative depth-first search; append a tensor after its parents.
     order, visited = [], set()
     stack = [(tensor, False)]
     while stack:
@@ -823,7 +765,6 @@ def backward(tensor: Tensor, gradient=None) -> None:
     plus the new gradient, as a new float32 array of their shape. Other tensors keep .grad
     as it was.
     """
-    # Task backward_pass: seed, then visit the topological order backwards, adding up.
     if not tensor.requires_grad:
         raise RuntimeError(
             "backward: this tensor does not require grad and has no grad_fn: it was "
@@ -869,7 +810,6 @@ def backward(tensor: Tensor, gradient=None) -> None:
 
 def zero_grad(tensor: Tensor) -> None:
     """Tensor.zero_grad: forget the accumulated gradient (tensor.grad = None)."""
-    # Task backward_pass: clear the gradient.
     tensor.grad = None
 
 
@@ -928,3 +868,6 @@ def enable_autograd() -> None:
     losses.BinaryCrossEntropyLoss.forward = lambda self, predictions, targets: (
         BinaryCrossEntropy.apply(predictions, targets, eps=self.eps)
     )
+
+
+enable_autograd()  # importing tinytorch.core.autograd switches autograd on

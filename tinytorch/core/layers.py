@@ -38,7 +38,6 @@ class Layer:
                 "Unfinished.forward() is not implemented: a Layer subclass must define
                 forward". type(self).__name__ is that name.
         """
-        # Task layer_base: raise NotImplementedError with a message naming type(self).__name__.
         raise NotImplementedError(
             f"{type(self).__name__}.forward() is not implemented: a Layer subclass must "
             "define forward"
@@ -46,7 +45,6 @@ class Layer:
 
     def __call__(self, *args, **kwargs):
         """layer(x) runs layer.forward(x): pass every argument on and return its result."""
-        # Task layer_base: return the result of forward, called with the same arguments.
         return self.forward(*args, **kwargs)
 
     def children(self) -> list["Layer"]:
@@ -57,7 +55,6 @@ class Layer:
         skipped. Only direct children: the layers inside a child are the child's children.
         A layer stored twice is listed twice.
         """
-        # Task layer_base: return the list of direct sublayers.
         found = []
         for value in vars(self).values():
             items = value if isinstance(value, list | tuple) else [value]
@@ -79,10 +76,7 @@ class Layer:
 
         Returns:
             a new list of the Tensors themselves (not copies), [] for a layer without any.
-
-        Hint: id(tensor) identifies an object; a set of ids remembers what you have seen.
         """
-        # Task layer_base: collect the parameters in attribute order, each object once.
         found, seen = [], set()
         for value in vars(self).values():
             items = value if isinstance(value, list | tuple) else [value]
@@ -105,7 +99,6 @@ class Layer:
         Stores bool(mode) in self.training, calls train(mode) on every child (which does
         the same for its own children), and returns self.
         """
-        # Task layer_base: set the flag here and on every child; return self.
         self.training = bool(mode)
         for child in self.children():
             child.train(mode)
@@ -116,7 +109,6 @@ class Layer:
 
         The same as train(False).
         """
-        # Task layer_base: switch to evaluation mode; return self.
         return self.train(False)
 
     def __repr__(self) -> str:
@@ -160,7 +152,6 @@ class Linear(Layer):
         requires_grad=True. Tensor(...) converts NumPy's float64 draws to float32.
         """
         super().__init__()
-        # Task linear: check the sizes, store them, draw weight then bias from the rng.
         if in_features < 1 or out_features < 1:
             raise ValueError(
                 f"Linear: in_features and out_features must be at least 1, got "
@@ -191,11 +182,7 @@ class Linear(Layer):
             ValueError: when x is 0-d or its last dimension is not in_features, with a
                 message exactly like
                 "Linear: expected input with last dimension in_features=3, got shape (4, 5)".
-
-        Hint: use the Tensor operations of Module 01 (@ and +), not NumPy on .data: in
-        Module 05 those operations learn to compute gradients, and your layer with them.
         """
-        # Task linear: check the input's last dimension, then return x @ weight (+ bias).
         if x.ndim == 0 or x.shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear: expected input with last dimension in_features={self.in_features}, "
@@ -235,7 +222,6 @@ class Sequential(Layer):
                 not a layer; pass the layers as separate arguments, Sequential(a, b)".
         """
         super().__init__()
-        # Task sequential: check that every step is callable, then store them in self.layers.
         for position, layer in enumerate(layers):
             if not callable(layer):
                 raise TypeError(
@@ -246,14 +232,12 @@ class Sequential(Layer):
 
     def forward(self, x):
         """Feed x through every step in order and return the last output (x if no steps)."""
-        # Task sequential: apply the steps one after the other.
         for layer in self.layers:
             x = layer(x)
         return x
 
     def __len__(self) -> int:
         """The number of steps."""
-        # Task sequential: return the number of steps.
         return len(self.layers)
 
     def __getitem__(self, index: int | slice):
@@ -261,7 +245,6 @@ class Sequential(Layer):
 
         model[a:b] (a slice) is a new Sequential holding the same step objects.
         """
-        # Task sequential: return one step, or a new Sequential for a slice.
         if isinstance(index, slice):
             return Sequential(*self.layers[index])
         return self.layers[index]
@@ -291,7 +274,6 @@ class Dropout(Layer):
             ValueError: unless 0 <= p < 1, with a message naming p.
         """
         super().__init__()
-        # Task dropout: check p, store self.p (a float) and self.rng (a Generator).
         if not 0 <= p < 1:
             raise ValueError(f"Dropout: p must satisfy 0 <= p < 1, got p={p}")
         self.p = float(p)
@@ -304,12 +286,7 @@ class Dropout(Layer):
         Otherwise draw a new mask from self.rng, one independent draw per element, that is
         1 with probability 1 - p and 0 with probability p, and return a new Tensor
         x * mask / (1 - p) of x's shape.
-
-        Hint: self.rng.random(x.shape) gives uniform numbers in [0, 1); compare them with a
-        threshold. Multiply the Tensor x by a NumPy array (Tensor * array works) rather than
-        working on x.data, so that Module 05's autograd can follow the operation.
         """
-        # Task dropout: return x in evaluation mode or for p == 0; otherwise mask and rescale.
         if not self.training or self.p == 0:
             return x
         keep = self.rng.binomial(1, 1 - self.p, size=x.shape)  # 1 with probability 1 - p

@@ -52,11 +52,7 @@ class MSELoss(Loss):
         Raises:
             ValueError: when the shapes differ (no broadcasting), with a message naming both
                 shapes, like "MSELoss: predictions shape (4, 1) and targets shape (4,) differ".
-
-        Hint: _as_array gives both as arrays; compare their .shape, then np.mean does the
-        averaging. Tensor(...) of the NumPy result is the 0-d float32 Tensor to return.
         """
-        # Task mse_loss: check the shapes, then return the mean squared difference.
         pred, target = _as_array(predictions), _as_array(targets)
         if pred.shape != target.shape:
             raise ValueError(
@@ -80,11 +76,7 @@ def log_softmax(x: "Tensor | np.ndarray", dim: int = -1) -> Tensor:
         log_softmax(x) = (x - m) - log(sum(exp(x - m))) and the sum runs along dim.
         Along dim, exp(result) sums to 1. Every entry is finite for any finite x, even with
         entries of size 10,000, and NumPy prints no overflow or divide-by-zero warning.
-
-    Hint: x.max(axis=dim, keepdims=True) and .sum(axis=dim, keepdims=True) keep the reduced
-    axis with length 1, so they broadcast against x. Do not write into the input array.
     """
-    # Task log_softmax: shift by the maximum along dim, subtract the log of the sum of exps.
     values = _as_array(x)
     shifted = values - values.max(axis=dim, keepdims=True)
     return Tensor(shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True)))
@@ -111,12 +103,7 @@ class CrossEntropyLoss(Loss):
             - the targets' shape is not (N,) (the message names the targets' shape);
             - a target is not a whole number;
             - a target is below 0 or at least C.
-
-        Hint: log_probs = log_softmax(logits).data, then
-        log_probs[np.arange(N), class_indices] picks one entry per row. Do not pass a dim:
-        the default is the class axis.
         """
-        # Task cross_entropy_loss: check logits and targets, then average -log_softmax.
         logits, labels = _as_array(predictions), _as_array(targets)
         if logits.ndim != 2:
             raise ValueError(f"CrossEntropyLoss: logits must have shape (N, C), got {logits.shape}")
@@ -161,11 +148,7 @@ class BinaryCrossEntropyLoss(Loss):
             ValueError: when the shapes differ (naming both shapes), when a prediction is
                 outside [0, 1] (probably a logit: apply a Sigmoid first), or when a target is
                 outside [0, 1].
-
-        Hint: np.any(p < 0) tells you whether any element is negative. np.clip returns a
-        new array; do not clip the input in place.
         """
-        # Task binary_cross_entropy_loss: check shapes and ranges, clip, average the formula.
         probs, labels = _as_array(predictions), _as_array(targets)
         if probs.shape != labels.shape:
             raise ValueError(

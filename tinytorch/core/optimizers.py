@@ -53,7 +53,6 @@ class Optimizer:
         Afterwards self.params is a new list holding the Tensors themselves, and self.state
         is a list of len(self.params) distinct empty dicts.
         """
-        # Task optimizer_base: check params, store them as a list, create the state dicts.
         if isinstance(params, Tensor):
             raise TypeError(
                 "Optimizer: params should be an iterable of Tensors, got a single Tensor; "
@@ -74,7 +73,6 @@ class Optimizer:
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient: set p.grad to None (PyTorch's set_to_none=True)."""
-        # Task optimizer_base: set the gradient of every parameter to None.
         for p in self.params:
             p.grad = None
 
@@ -86,7 +84,6 @@ class Optimizer:
                 subclass that did not define step, e.g. "Optimizer.step() is not implemented:
                 an Optimizer subclass must define step". type(self).__name__ is that name.
         """
-        # Task optimizer_base: raise NotImplementedError with a message naming the class.
         raise NotImplementedError(
             f"{type(self).__name__}.step() is not implemented: an Optimizer subclass must "
             "define step"
@@ -103,10 +100,7 @@ class Optimizer:
             The parameters themselves are not included (the model saves those). The copies
             are independent: changing the returned arrays does not change the optimizer,
             and later steps do not change the returned dict.
-
-        Hint: copy.deepcopy copies a list of dicts of arrays, arrays included.
         """
-        # Task optimizer_state: return the deep-copied state and the hyperparameters.
         return {
             "state": copy.deepcopy(self.state),
             "hyperparameters": {name: getattr(self, name) for name in self.hyperparameters},
@@ -129,7 +123,6 @@ class Optimizer:
         hyperparameter attribute is set to its saved value. Changing state_dict later does
         not change the optimizer.
         """
-        # Task optimizer_state: check everything, then copy the state in and set the settings.
         state, hyper = state_dict["state"], state_dict["hyperparameters"]
         if len(state) != len(self.params):
             raise ValueError(
@@ -184,7 +177,6 @@ class SGD(Optimizer):
                 its value, e.g. "SGD: lr must be >= 0, got -0.1".
         """
         super().__init__(params)
-        # Task sgd: check lr, momentum and weight_decay, then store them as floats.
         if not lr >= 0.0:
             raise ValueError(f"SGD: lr must be >= 0, got {lr}")
         if not momentum >= 0.0:
@@ -200,10 +192,7 @@ class SGD(Optimizer):
 
         Parameters whose grad is None are skipped: their values and state stay as they are.
         p.grad itself is never changed. p.data keeps its array object and its float32 dtype.
-
-        Hint: for i, p in enumerate(self.params): state = self.state[i]; ...
         """
-        # Task sgd: for each parameter with a gradient, apply weight decay, momentum, update.
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -251,7 +240,6 @@ class Adam(Optimizer):
                 Use type(self).__name__ in the message: AdamW shares this method.
         """
         super().__init__(params)
-        # Task adam: check lr, both betas, eps and weight_decay; store them.
         name = type(self).__name__
         if not lr >= 0.0:
             raise ValueError(f"{name}: lr must be >= 0, got {lr}")
@@ -275,7 +263,6 @@ class Adam(Optimizer):
         state["step"], updates both moments (store the new arrays in state), applies the
         bias correction and updates p.data in place (see the class docstring).
         """
-        # Task adam: moments, bias correction and the in-place update for one parameter.
         if not state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(p.data)
@@ -295,7 +282,6 @@ class Adam(Optimizer):
         For each: g = p.grad as float32 + weight_decay * p.data, then
         self._adam_update(p, g, self.state[i]).
         """
-        # Task adam: build g for each parameter with a gradient and call _adam_update.
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue
@@ -327,7 +313,6 @@ class AdamW(Adam):
 
     def step(self) -> None:
         """Shrink, then Adam-update, every parameter that has a gradient; skip the others."""
-        # Task adamw: decay each parameter with a gradient in place, then call _adam_update.
         for i, p in enumerate(self.params):
             if p.grad is None:
                 continue

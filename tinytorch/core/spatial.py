@@ -7,13 +7,13 @@ convolution from Tensor operations, one kernel tap at a time, so autograd differ
 as it is; `im2col`/`col2im` unfold image patches into a matrix and fold them back, and
 `Conv2dFunction` uses them to compute the convolution and its gradients with one matrix
 product each. Layers: `Conv2d`, `MaxPool2d`, `AvgPool2d`, `Flatten`.
-Importing this module switches autograd on (Module 05's `enable_autograd`).
+It imports Module 05's autograd, which switches autograd on.
 Written by students in Module 09.
 """
 
 import numpy as np
 
-from tinytorch.core.autograd import Context, Function, enable_autograd
+from tinytorch.core.autograd import Context, Function
 from tinytorch.core.layers import Layer
 from tinytorch.core.tensor import Tensor
 
@@ -33,8 +33,6 @@ __all__ = [
     "AvgPool2d",
     "Flatten",
 ]
-
-enable_autograd()  # Tensor operations record the graph from here on (Module 05)
 
 
 def _pair(value, name: str, minimum: int) -> tuple[int, int]:
@@ -83,7 +81,6 @@ class Pad2d(Function):
     def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
         """x (N, C, H, W) -> (N, C, H + 2 pH, W + 2 pW), zeros around each image; padding is
         (pH, pW). Keeps x's dtype. Remember the padding in ctx for backward."""
-        # Task pad2d: remember the padding; return x with zeros around the last two axes.
         ph, pw = padding
         ctx.padding = padding
         return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
@@ -91,7 +88,6 @@ class Pad2d(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """The middle block of grad_output, of the input's shape, as a one-element tuple."""
-        # Task pad2d: cut the border off the gradient.
         ph, pw = ctx.padding
         rows, cols = grad_output.shape[2], grad_output.shape[3]
         return (grad_output[:, :, ph : rows - ph, pw : cols - pw],)
@@ -101,9 +97,7 @@ def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
     """x (N, C, H, W) with zeros around each image: a new Tensor (N, C, H + 2 pH, W + 2 pW).
 
     padding: an int p (the same on both axes) or a pair (pH, pW), each >= 0.
-    Hint: Pad2d.apply(x, padding=...) with the pair from _pair(padding, "padding", 0).
     """
-    # Task pad2d: apply Pad2d with the padding as a pair.
     return Pad2d.apply(x, padding=_pair(padding, "padding", 0))
 
 
@@ -114,7 +108,6 @@ def conv_output_size(size: int, kernel: int, stride: int = 1, padding: int = 0) 
         ValueError: when that is less than 1 (the kernel does not fit), naming the numbers,
             e.g. "conv_output_size: a kernel of 5 does not fit in 3 + 2 * 0".
     """
-    # Task conv2d_loops: apply the formula; reject kernels that do not fit.
     out = (size + 2 * padding - kernel) // stride + 1
     if out < 1:
         raise ValueError(
@@ -136,14 +129,9 @@ def conv2d_loops(
     j*sW + b], where xp is x padded with zeros. Returns a float32 Tensor (N, C_out, H_out,
     W_out), made only of Tensor operations (pad2d, slicing, reshape, *, sum, +), so that
     out.backward() reaches x, weight and bias. bias None: no bias term.
-
-    Hint: for each tap (a, b), the slice xp[:, :, a : a + sH * H_out : sH, b : ...] is
-    (N, C, H_out, W_out); reshape it to (N, 1, C, H_out, W_out), multiply by
-    weight[:, :, a, b] reshaped to (1, C_out, C, 1, 1), and sum over axis 2.
     """
     _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, "conv2d_loops")
     (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    # Task conv2d_loops: pad, then add up the contribution of every kernel tap, then the bias.
     n, c, h, w = x.shape
     c_out, _, kh, kw = weight.shape
     h_out = conv_output_size(h, kh, sh, ph)
@@ -171,14 +159,9 @@ def im2col(
 
     Row n * H_out * W_out + i * W_out + j is the patch of output position (i, j) of image n,
     from the zero-padded input, flattened in (c, a, b) row-major order. Keeps x's dtype.
-
-    Hint: fill cols = np.empty((N, C, kH, kW, H_out, W_out), dtype=x.dtype) one tap (a, b)
-    at a time with a strided slice of the padded input, then transpose to (N, H_out, W_out,
-    C, kH, kW) and reshape.
     """
     kh, kw = _pair(kernel_size, "kernel_size", 1)
     (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    # Task im2col: pad, gather one slice per kernel tap, reorder the axes, reshape.
     n, c, h, w = x.shape
     h_out = conv_output_size(h, kh, sh, ph)
     w_out = conv_output_size(w, kw, sw, pw)
@@ -200,14 +183,9 @@ def col2im(
     """The adjoint of im2col: add every entry of cols (N * H_out * W_out, C * kH * kW) back
     onto the pixel of an (N, C, H, W) array it was copied from; returns an array of shape
     x_shape with cols's dtype. Pixels in several patches receive the sum of their entries.
-
-    Hint: reshape cols to (N, H_out, W_out, C, kH, kW) and transpose to (N, C, kH, kW, H_out,
-    W_out); add each tap's block into a zero array of the padded shape, with the same strided
-    slices as im2col (+=); then cut the padding off.
     """
     kh, kw = _pair(kernel_size, "kernel_size", 1)
     (sh, sw), (ph, pw) = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    # Task im2col: reorder the axes, add each tap back into a padded array, cut the border.
     n, c, h, w = x_shape
     h_out = conv_output_size(h, kh, sh, ph)
     w_out = conv_output_size(w, kw, sw, pw)
@@ -234,7 +212,6 @@ class Conv2dFunction(Function):
         """x (N, C, H, W), weight (C_out, C, kH, kW), bias (C_out,) or None -> (N, C_out,
         H_out, W_out), in x's dtype. Saves cols and weight (save_for_backward) and sets
         ctx.x_shape, ctx.stride, ctx.padding and ctx.has_bias."""
-        # Task conv2d_function: im2col, one matrix product, bias, back to NCHW; save for backward.
         n, _, h, w = x.shape
         c_out, _, kh, kw = weight.shape
         h_out = conv_output_size(h, kh, stride[0], padding[0])
@@ -251,7 +228,6 @@ class Conv2dFunction(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """(dx, dweight, dbias) with a bias, (dx, dweight) without; each of its input's shape."""
-        # Task conv2d_function: G_mat, then the three gradients by matrix products and col2im.
         cols, weight = ctx.saved_tensors
         c_out = weight.shape[0]
         g = grad_output.transpose(0, 2, 3, 1).reshape(cols.shape[0], c_out)  # (M, C_out)
@@ -277,7 +253,6 @@ def conv2d(
     """
     _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, "conv2d")
     stride, padding = _pair(stride, "stride", 1), _pair(padding, "padding", 0)
-    # Task conv2d_function: apply the Function, with the bias as an input only when there is one.
     inputs = (x, weight) if bias is None else (x, weight, bias)
     return Conv2dFunction.apply(*inputs, stride=stride, padding=padding)
 
@@ -314,7 +289,6 @@ class Conv2d(Layer):
                 _pair) for a kernel size or stride below 1 or a negative padding.
         """
         super().__init__()
-        # Task conv2d_layer: check and store the settings; draw weight then bias.
         if in_channels < 1 or out_channels < 1:
             raise ValueError(
                 f"Conv2d: in_channels and out_channels must be at least 1, got "
@@ -343,7 +317,6 @@ class Conv2d(Layer):
                 "Conv2d: expected input (N, 3, H, W) with in_channels=3, got shape
                 (2, 4, 8, 8) with 4 channels".
         """
-        # Task conv2d_layer: check the input; call conv2d or, with use_loops, conv2d_loops.
         if x.ndim != 4 or x.shape[1] != self.in_channels:
             raise ValueError(
                 f"Conv2d: expected input (N, {self.in_channels}, H, W) with "
@@ -371,7 +344,6 @@ class MaxPool2dFunction(Function):
         """x (N, C, H, W) -> (N, C, H_out, W_out) in x's dtype. Saves in ctx what backward
         needs: the position of each window's first maximum, the shapes, kernel and stride."""
         _check_images(x.shape, "MaxPool2d")
-        # Task max_pool: one window per row (im2col on (N*C, 1, H, W)); max and argmax per row.
         n, c, h, w = x.shape
         h_out = conv_output_size(h, kernel_size[0], stride[0])
         w_out = conv_output_size(w, kernel_size[1], stride[1])
@@ -384,7 +356,6 @@ class MaxPool2dFunction(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """(dx,): each output's gradient added at its window's first maximum, 0 elsewhere."""
-        # Task max_pool: place the gradients at the winners, fold them back with col2im.
         n, c, h, w = ctx.x_shape
         grad_windows = np.zeros(ctx.windows_shape, dtype=grad_output.dtype)
         rows = np.arange(len(grad_windows))
@@ -405,13 +376,11 @@ class MaxPool2d(Layer):
     ):
         """Store kernel_size and stride as pairs (stride None: the kernel size)."""
         super().__init__()
-        # Task max_pool: store the two pairs.
         self.kernel_size = _pair(kernel_size, "kernel_size", 1)
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
 
     def forward(self, x: Tensor) -> Tensor:
         """x (N, C, H, W) -> (N, C, H_out, W_out), through MaxPool2dFunction."""
-        # Task max_pool: apply the Function.
         return MaxPool2dFunction.apply(x, kernel_size=self.kernel_size, stride=self.stride)
 
     def __repr__(self) -> str:
@@ -427,7 +396,6 @@ class AvgPool2dFunction(Function):
     ) -> np.ndarray:
         """x (N, C, H, W) -> (N, C, H_out, W_out) in x's dtype."""
         _check_images(x.shape, "AvgPool2d")
-        # Task avg_pool: one window per row; the mean of each row.
         n, c, h, w = x.shape
         h_out = conv_output_size(h, kernel_size[0], stride[0])
         w_out = conv_output_size(w, kernel_size[1], stride[1])
@@ -439,7 +407,6 @@ class AvgPool2dFunction(Function):
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         """(dx,): each output's gradient divided by kH * kW, added to every pixel of its window."""
-        # Task avg_pool: share each gradient over its window, fold back with col2im.
         n, c, h, w = ctx.x_shape
         share = grad_output.ravel()[:, np.newaxis] / ctx.windows_shape[1]  # (N C Ho Wo, 1)
         grad_windows = np.broadcast_to(share, ctx.windows_shape)
@@ -459,13 +426,11 @@ class AvgPool2d(Layer):
     ):
         """Store kernel_size and stride as pairs (stride None: the kernel size)."""
         super().__init__()
-        # Task avg_pool: store the two pairs.
         self.kernel_size = _pair(kernel_size, "kernel_size", 1)
         self.stride = self.kernel_size if stride is None else _pair(stride, "stride", 1)
 
     def forward(self, x: Tensor) -> Tensor:
         """x (N, C, H, W) -> (N, C, H_out, W_out), through AvgPool2dFunction."""
-        # Task avg_pool: apply the Function.
         return AvgPool2dFunction.apply(x, kernel_size=self.kernel_size, stride=self.stride)
 
     def __repr__(self) -> str:
@@ -478,7 +443,6 @@ class Flatten(Layer):
     def forward(self, x: Tensor) -> Tensor:
         """A Tensor of shape (N, C * H * W) for x of shape (N, C, H, W), values in row-major
         order, made with Tensor.reshape so that autograd follows it."""
-        # Task avg_pool: keep the batch axis, flatten the rest.
         return x.reshape(x.shape[0], -1)
 
     def __repr__(self) -> str:

@@ -43,11 +43,7 @@ class Tensor:
 
         Afterwards `self.data` is a new float32 numpy.ndarray with data's shape and values:
         changing the source afterwards does not change this tensor. `self.grad` is None.
-
-        Hint: np.array(values, dtype=np.float32) converts and copies in one step. For a
-        Tensor, convert its .data.
         """
-        # Task tensor_init: set self.data (a float32 copy), self.grad and self.requires_grad.
         if isinstance(data, Tensor):
             data = data.data
         self.data = np.array(data, dtype=np.float32)
@@ -57,25 +53,21 @@ class Tensor:
     @property
     def shape(self) -> tuple[int, ...]:
         """Length of each axis, a tuple: (2, 3) for a 2x3 matrix, () for a single number."""
-        # Task tensor_init: return the shape of the data.
         return self.data.shape
 
     @property
     def size(self) -> int:
         """Number of elements, an int: the product of the shape (1 for a 0-d tensor)."""
-        # Task tensor_init: return the number of elements.
         return self.data.size
 
     @property
     def ndim(self) -> int:
         """Number of axes, an int: len(self.shape)."""
-        # Task tensor_init: return the number of axes.
         return self.data.ndim
 
     @property
     def dtype(self) -> np.dtype:
         """NumPy dtype of the data; always np.float32."""
-        # Task tensor_init: return the dtype of the data.
         return self.data.dtype
 
     def __repr__(self) -> str:
@@ -86,14 +78,12 @@ class Tensor:
         the rows of a matrix). When requires_grad is True, ", requires_grad=True" comes
         before the closing parenthesis: `Tensor([1.5], shape=(1,), requires_grad=True)`.
         """
-        # Task tensor_init: build the text described above.
         values = np.array2string(self.data, separator=", ", prefix="Tensor(")
         flag = ", requires_grad=True" if self.requires_grad else ""
         return f"Tensor({values}, shape={self.shape}{flag})"
 
     def __len__(self) -> int:
         """Length of the first axis, like len() of a NumPy array; TypeError for a 0-d tensor."""
-        # Task tensor_init: return the length of the first axis.
         return len(self.data)
 
     # ----------------------------------------------------------------------------------
@@ -116,20 +106,15 @@ class Tensor:
 
         other: a Tensor, a Python number or a NumPy array. Returns a new float32 Tensor of
         the broadcast shape; shapes that cannot broadcast raise ValueError (NumPy's).
-
-        Hint: Tensor(self.data + self._to_array(other)).
         """
-        # Task tensor_arithmetic: return self + other as a new Tensor.
         return Tensor(self.data + self._to_array(other))
 
     def __radd__(self, other: "np.ndarray | float") -> "Tensor":
         """other + self, called by Python for `2 + t` and `np.ones(3) + t`."""
-        # Task tensor_arithmetic: return other + self as a new Tensor.
         return Tensor(self._to_array(other) + self.data)
 
     def __sub__(self, other: "Tensor | np.ndarray | float") -> "Tensor":
         """self - other, element-wise with broadcasting."""
-        # Task tensor_arithmetic: return self - other as a new Tensor.
         return Tensor(self.data - self._to_array(other))
 
     def __rsub__(self, other: "np.ndarray | float") -> "Tensor":
@@ -137,32 +122,26 @@ class Tensor:
 
         Mind the order: the result is other minus self.
         """
-        # Task tensor_arithmetic: return other - self as a new Tensor.
         return Tensor(self._to_array(other) - self.data)
 
     def __mul__(self, other: "Tensor | np.ndarray | float") -> "Tensor":
         """self * other, element-wise with broadcasting (not the matrix product: see matmul)."""
-        # Task tensor_arithmetic: return self * other as a new Tensor.
         return Tensor(self.data * self._to_array(other))
 
     def __rmul__(self, other: "np.ndarray | float") -> "Tensor":
         """other * self, called by Python for `2 * t`."""
-        # Task tensor_arithmetic: return other * self as a new Tensor.
         return Tensor(self._to_array(other) * self.data)
 
     def __truediv__(self, other: "Tensor | np.ndarray | float") -> "Tensor":
         """self / other, element-wise with broadcasting (true division, float32 result)."""
-        # Task tensor_arithmetic: return self / other as a new Tensor.
         return Tensor(self.data / self._to_array(other))
 
     def __rtruediv__(self, other: "np.ndarray | float") -> "Tensor":
         """other / self, called by Python for `1 / t`: the result is other divided by self."""
-        # Task tensor_arithmetic: return other / self as a new Tensor.
         return Tensor(self._to_array(other) / self.data)
 
     def __neg__(self) -> "Tensor":
         """-self: every element with its sign flipped."""
-        # Task tensor_arithmetic: return -self as a new Tensor.
         return Tensor(-self.data)
 
     # ----------------------------------------------------------------------------------
@@ -185,10 +164,7 @@ class Tensor:
             ValueError: when the inner dimensions differ, with a message naming the
                 operation, both shapes and both dimensions, exactly like
                 "matmul: (2, 3) @ (4, 5): inner dimensions 3 and 4 differ".
-
-        Hint: check the shapes first, then let np.matmul do the arithmetic.
         """
-        # Task tensor_matmul: check the operands' shapes, then return the product as a Tensor.
         a, b = self.data, self._to_array(other)
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(
@@ -205,7 +181,6 @@ class Tensor:
 
     def __matmul__(self, other: "Tensor | np.ndarray") -> "Tensor":
         """self @ other: the same as self.matmul(other)."""
-        # Task tensor_matmul: delegate to matmul.
         return self.matmul(other)
 
     # ----------------------------------------------------------------------------------
@@ -225,11 +200,7 @@ class Tensor:
                 "reshape: cannot reshape (2, 3) (6 elements) into (4, -1): 6 is not a
                 multiple of 4". More than one -1 also raises ValueError, and so does a -1
                 beside a 0, as in (0, -1), which no length can fill.
-
-        Hint: np.prod of a list gives its product (1.0 for an empty list). Work out the
-        final shape yourself, then return Tensor(self.data.reshape(final_shape)).
         """
-        # Task tensor_reshape: read the shape, infer any -1, check the sizes, reshape.
         if len(shape) == 1 and isinstance(shape[0], tuple | list):
             shape = shape[0]
         requested = tuple(int(n) for n in shape)
@@ -261,10 +232,7 @@ class Tensor:
         The default swaps the last two axes, so a batch of matrices (b, m, n) becomes
         (b, n, m), like torch's t.transpose(-2, -1). A tensor with fewer than two axes has
         nothing to swap: return an unchanged copy.
-
-        Hint: np.swapaxes.
         """
-        # Task tensor_reshape: swap the two axes (copy a tensor with fewer than two axes).
         if self.data.ndim < 2:
             return Tensor(self.data)
         return Tensor(np.swapaxes(self.data, dim0, dim1))
@@ -272,7 +240,6 @@ class Tensor:
     @property
     def T(self) -> "Tensor":
         """All axes reversed, like NumPy's .T: (2, 3, 4) -> (4, 3, 2); 1-D stays as it is."""
-        # Task tensor_reshape: return the tensor with all axes reversed.
         return Tensor(self.data.T)
 
     # ----------------------------------------------------------------------------------
@@ -286,7 +253,6 @@ class Tensor:
         end. The reduced axes leave the shape, or stay with length 1 when keepdims=True.
         Returns a float32 Tensor; reducing everything gives a 0-d Tensor.
         """
-        # Task tensor_reductions: sum over axis, honouring keepdims.
         return Tensor(np.sum(self.data, axis=axis, keepdims=keepdims))
 
     def mean(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
@@ -294,7 +260,6 @@ class Tensor:
 
         Same axis and keepdims rules as sum.
         """
-        # Task tensor_reductions: average over axis, honouring keepdims.
         return Tensor(np.mean(self.data, axis=axis, keepdims=keepdims))
 
     def max(self, axis: int | tuple[int, ...] | None = None, keepdims: bool = False) -> "Tensor":
@@ -302,7 +267,6 @@ class Tensor:
 
         Same axis and keepdims rules as sum. An empty tensor raises ValueError (NumPy's).
         """
-        # Task tensor_reductions: take the maximum over axis, honouring keepdims.
         return Tensor(np.max(self.data, axis=axis, keepdims=keepdims))
 
     # ----------------------------------------------------------------------------------
@@ -314,11 +278,7 @@ class Tensor:
 
         key: an int, a slice, a tuple of those, an integer array or a boolean mask (NumPy
         arrays). A single element comes back as a 0-d Tensor (shape ()), not as a number.
-
-        Hint: self.data[key] does the indexing, but gives a NumPy scalar rather than an
-        array for a single element; Tensor(...) turns that into a 0-d array.
         """
-        # Task tensor_indexing: index the data and wrap the result in a Tensor.
         return Tensor(self.data[key])
 
     def numpy(self) -> np.ndarray:
@@ -326,7 +286,6 @@ class Tensor:
 
         Writing into it changes the tensor: copy it first if that is not what you want.
         """
-        # Task tensor_indexing: return the underlying array.
         return self.data
 
     def item(self) -> float:
@@ -336,7 +295,6 @@ class Tensor:
             ValueError: when the tensor does not have exactly one element, naming its shape,
                 e.g. "item: needs a tensor with one element, got shape (2, 3) (6 elements)".
         """
-        # Task tensor_indexing: check the size, then return the element as a Python float.
         if self.data.size != 1:
             raise ValueError(
                 f"item: needs a tensor with one element, got shape {self.data.shape} "
@@ -353,5 +311,4 @@ class Tensor:
 
         Counts the data buffer only, not the Python object around it.
         """
-        # Task tensor_memory: return the number of bytes the data occupies.
         return self.data.nbytes

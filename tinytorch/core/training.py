@@ -7,7 +7,7 @@ together when their global L2 norm is too large; `CosineSchedule` sets the optim
 learning rate at every step (linear warm-up, then cosine decay); `Trainer` runs epochs
 (`train_epoch`), evaluates without a graph (`evaluate`) and saves and restores everything
 needed to resume bit for bit (`save_checkpoint`, `load_checkpoint`).
-Importing this module switches autograd on (Module 05's `enable_autograd`).
+It imports Module 05's autograd, which switches autograd on.
 Written by students in Module 07.
 """
 
@@ -16,12 +16,10 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from tinytorch.core.autograd import enable_autograd, no_grad
+from tinytorch.core.autograd import no_grad  # importing autograd switches it on (Module 05)
 from tinytorch.core.layers import Layer
 from tinytorch.core.optimizers import Optimizer
 from tinytorch.core.tensor import Tensor
-
-enable_autograd()  # Tensor operations record the graph; loss.backward() fills p.grad
 
 __all__ = ["accuracy", "clip_grad_norm", "CosineSchedule", "Trainer"]
 
@@ -42,10 +40,7 @@ def accuracy(logits: "Tensor | np.ndarray | list", targets: "Tensor | np.ndarray
     Raises:
         ValueError: if logits is 0-d; if targets' shape is not logits.shape[:-1] (the
             message names both shapes); if there are no examples.
-
-    Hint: a Tensor's values are in .data; np.asarray(x) turns a list or array into an array.
     """
-    # Task accuracy: check the shapes, compare argmax over the last axis with the targets.
     scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
     labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
     if scores.ndim == 0:
@@ -79,7 +74,6 @@ def clip_grad_norm(parameters: "Iterable[Tensor] | Tensor", max_norm: float) -> 
     Raises:
         ValueError: if max_norm <= 0, naming it.
     """
-    # Task clip_grad_norm: measure the global norm in float64, scale in place if too large.
     if isinstance(parameters, Tensor):
         parameters = [parameters]
     if max_norm <= 0:
@@ -123,7 +117,6 @@ class CosineSchedule:
             ValueError: unless 0 <= min_lr <= max_lr, naming both.
             ValueError: unless 0 <= warmup_steps < total_steps, naming both.
         """
-        # Task cosine_schedule: check, store, start the counter, set the first lr.
         if not 0 <= min_lr <= max_lr:
             raise ValueError(
                 f"CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}"
@@ -148,10 +141,7 @@ class CosineSchedule:
 
         Raises:
             ValueError: if step < 0.
-
-        Hint: math.cos and math.pi work on Python floats.
         """
-        # Task cosine_schedule: warm-up branch, then the cosine branch with p capped at 1.
         if step < 0:
             raise ValueError(f"CosineSchedule.lr_at: step must be >= 0, got {step}")
         if step < self.warmup_steps:
@@ -162,7 +152,6 @@ class CosineSchedule:
 
     def step(self) -> None:
         """Advance the counter by one and set optimizer.lr = lr_at(step_count)."""
-        # Task cosine_schedule: count the step and set the optimizer's learning rate.
         self.step_count += 1
         self.optimizer.lr = self.lr_at(self.step_count)
 
@@ -219,7 +208,6 @@ class Trainer:
         Raises:
             ValueError: if batches holds no batch (then epoch and history are unchanged).
         """
-        # Task train_epoch: the loop, the weighted totals, then epoch, history and the result.
         self.model.train()
         loss_sum, correct, count = 0.0, 0.0, 0
         for inputs, targets in batches:
@@ -260,7 +248,6 @@ class Trainer:
         Raises:
             ValueError: if batches holds no batch.
         """
-        # Task evaluate: eval mode and no_grad, weighted totals, restore the mode in finally.
         was_training = self.model.training
         self.model.eval()
         loss_sum, correct, count = 0.0, 0.0, 0
@@ -286,7 +273,6 @@ class Trainer:
         Keys: "model.{i}", "optimizer.state.{i}.{name}", "optimizer.hyperparameters.{name}",
         "trainer.epoch", "trainer.global_step" (see the text). Changes nothing in memory.
         """
-        # Task checkpoint: flatten everything into a dict of arrays; np.savez into open(path).
         arrays = {
             "trainer.epoch": np.asarray(self.epoch),
             "trainer.global_step": np.asarray(self.global_step),
@@ -312,7 +298,6 @@ class Trainer:
         holds the saved state and hyperparameters (0-d arrays as Python numbers, betas as a
         tuple), epoch and global_step are ints, and schedule.step_count = global_step.
         """
-        # Task checkpoint: read, check, rebuild the state dict, restore everything.
         with np.load(path) as archive:
             arrays = {key: archive[key] for key in archive.files}
         params = self.model.parameters()

@@ -58,7 +58,6 @@ class Dataset:
             NotImplementedError: always, here in the base class, with a message naming the
                 subclass (type(self).__name__) and the method __len__.
         """
-        # Task dataset: raise NotImplementedError naming type(self).__name__ and __len__.
         raise NotImplementedError(
             f"{type(self).__name__}.__len__ is not implemented: a Dataset subclass must "
             "define __len__ and __getitem__"
@@ -71,7 +70,6 @@ class Dataset:
             NotImplementedError: always, here in the base class, with a message naming the
                 subclass (type(self).__name__) and the method __getitem__.
         """
-        # Task dataset: raise NotImplementedError naming type(self).__name__ and __getitem__.
         raise NotImplementedError(
             f"{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must "
             "define __len__ and __getitem__"
@@ -99,7 +97,6 @@ class TensorDataset(Dataset):
                 like "TensorDataset: every tensor needs the same first dimension (the number
                 of samples), got 4, 3".
         """
-        # Task tensor_dataset: check the tensors, then store them as a tuple in self.tensors.
         if any(t.ndim == 0 for t in tensors):
             raise ValueError("TensorDataset: a 0-d tensor has no sample axis")
         sizes = [t.shape[0] for t in tensors]
@@ -112,7 +109,6 @@ class TensorDataset(Dataset):
 
     def __len__(self) -> int:
         """The number of samples: the first dimension shared by all the tensors."""
-        # Task tensor_dataset: return the number of samples.
         return self.tensors[0].shape[0]
 
     def __getitem__(self, index: int) -> tuple[Tensor, ...]:
@@ -120,7 +116,6 @@ class TensorDataset(Dataset):
 
         Negative indices count from the end; an index out of range raises IndexError.
         """
-        # Task tensor_dataset: return the tuple of rows.
         return tuple(t[index] for t in self.tensors)
 
 
@@ -136,12 +131,7 @@ def collate(samples: list) -> "Tensor | tuple[Tensor, ...]":
         for tuple samples, a tuple with one float32 Tensor per field, of shape
         (len(samples), *shape of that field); for single values, one float32 Tensor of
         shape (len(samples), *shape of the value).
-
-    Hint: np.stack(list of arrays) stacks along a new axis 0 (it accepts numbers too); the
-    values of a Tensor t are in t.data. A tuple sample can be collated field by field by
-    calling collate again on the list of that field's values.
     """
-    # Task dataloader: stack the samples (field by field for tuples) into float32 Tensors.
     if isinstance(samples[0], tuple):
         fields = len(samples[0])
         return tuple(collate([sample[j] for sample in samples]) for j in range(fields))
@@ -178,7 +168,6 @@ class DataLoader:
                 of at least 1, with a message naming the value received, like
                 "DataLoader: batch_size must be an integer >= 1, got 0".
         """
-        # Task dataloader: check batch_size, store the settings, set self.epoch = 0.
         if not isinstance(batch_size, int | np.integer) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be an integer >= 1, got {batch_size!r}")
         self.dataset = dataset
@@ -192,7 +181,6 @@ class DataLoader:
     def __len__(self) -> int:
         """The number of batches per epoch: ceil(n / batch_size), or n // batch_size with
         drop_last, for a data set of n samples."""
-        # Task dataloader: count the batches.
         n = len(self.dataset)
         if self.drop_last:
             return n // self.batch_size
@@ -210,7 +198,6 @@ class DataLoader:
         Returns:
             an integer ndarray of length n = len(self.dataset). Does not change self.epoch.
         """
-        # Task shuffle_and_epochs: return this epoch's permutation of range(n).
         if self.seed is None:
             rng = np.random.default_rng()
         else:
@@ -225,10 +212,7 @@ class DataLoader:
         positions k * batch_size up to (not including) (k + 1) * batch_size of that order,
         each loaded with self._load(index) (with a Python int index), and stacked with
         collate.
-
-        Hint: write this method as a generator (with `yield`).
         """
-        # Task dataloader: yield the batches of one epoch and advance self.epoch.
         n = len(self.dataset)
         order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
         self.epoch += 1
@@ -242,7 +226,6 @@ class DataLoader:
         The transform goes to the first field of a tuple sample (the other fields, such as
         the label, stay as they are) and to the whole sample otherwise.
         """
-        # Task dataloader: load the sample and apply the transform.
         sample = self.dataset[index]
         if self.transform is None:
             return sample
@@ -269,7 +252,6 @@ class Normalize:
         Raises:
             ValueError: when a std value is 0 or negative, naming std.
         """
-        # Task transforms: store self.mean and self.std as arrays; check std > 0.
         self.mean = np.asarray(mean)
         self.std = np.asarray(std)
         if np.any(self.std <= 0):
@@ -286,7 +268,6 @@ class Normalize:
             ValueError: when the number of per-channel values differs from x.shape[0],
                 naming both numbers, like "Normalize: 2 per-channel values for 3 channels".
         """
-        # Task transforms: normalise x, per channel where mean or std is 1-d.
         stats = []
         for values in (self.mean, self.std):
             if values.ndim == 1:
@@ -325,7 +306,6 @@ class RandomCrop:
         Raises:
             ValueError: when h or w is below 1, or padding is negative.
         """
-        # Task transforms: store self.size as (h, w), self.padding and self.rng; check them.
         h, w = (size, size) if isinstance(size, int | np.integer) else size
         if min(h, w) < 1:
             raise ValueError(f"RandomCrop: the crop size must be at least 1, got {size}")
@@ -346,11 +326,7 @@ class RandomCrop:
         Raises:
             ValueError: when the crop is larger than the padded sample, naming both sizes,
                 like "RandomCrop: crop (9, 4) does not fit in the padded sample (8, 8)".
-
-        Hint: np.pad(array, pad_width) pads with zeros; pad_width holds one (before, after)
-        pair per axis.
         """
-        # Task transforms: pad, draw top then left, and return the window.
         p = self.padding
         pad_width = [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)]
         padded = np.pad(x.data, pad_width)
@@ -379,7 +355,6 @@ class RandomHorizontalFlip:
         Raises:
             ValueError: unless 0 <= p <= 1, naming p.
         """
-        # Task transforms: check p, store self.p (a float) and self.rng.
         if not 0 <= p <= 1:
             raise ValueError(f"RandomHorizontalFlip: p must satisfy 0 <= p <= 1, got {p}")
         self.p = float(p)
@@ -391,7 +366,6 @@ class RandomHorizontalFlip:
         Draw u = self.rng.random() on every call (one draw) and flip when u < p. Returns a
         float32 Tensor of x's shape (x itself is fine when not flipping).
         """
-        # Task transforms: draw u; flip the last axis when u < p.
         if self.rng.random() < self.p:
             return Tensor(x.data[..., ::-1])
         return x
@@ -406,12 +380,10 @@ class Compose:
 
     def __init__(self, transforms: Sequence[Callable[[Tensor], Tensor]]) -> None:
         """Store the transforms as a list (an empty list gives the identity)."""
-        # Task transforms: store self.transforms as a list.
         self.transforms = list(transforms)
 
     def __call__(self, x: Tensor) -> Tensor:
         """Apply every transform in order, each to the previous one's result."""
-        # Task transforms: apply the transforms first to last.
         for transform in self.transforms:
             x = transform(x)
         return x
@@ -440,11 +412,7 @@ def parse_idx(data: bytes) -> np.ndarray:
         ValueError: when the file does not hold exactly header + prod(sizes) bytes, naming
             both lengths, like "parse_idx: expected 34 bytes (16 of header, 18 of values),
             got 30".
-
-    Hint: int.from_bytes(data[a:b], "big") reads a big-endian integer;
-    np.frombuffer(data, dtype=np.uint8, offset=k) reads bytes from position k on.
     """
-    # Task idx_parser: read the magic number and the sizes, check the length, return the array.
     magic = int.from_bytes(data[0:4], "big")
     dims_of = {IDX_IMAGES_MAGIC: 3, IDX_LABELS_MAGIC: 1}
     if magic not in dims_of:

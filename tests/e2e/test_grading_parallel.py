@@ -1,0 +1,65 @@
+"""The parallel grading command gives the gradebook serial nbgrader gives, and resumes."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from coursekit.bench import grading as bench_grading
+from coursekit.course import Course
+from coursekit.grading.batch import grade_class, progress_file
+from coursekit.modules import find
+
+pytestmark = pytest.mark.xdist_group("nbgrader")
+MODULE = "01_tensor"
+
+
+def test_parallel_workers_give_the_same_gradebook_as_serial_nbgrader(capsys):
+    results = bench_grading.run(6, 2, MODULE, bench_grading.Console(quiet=True))
+    serial = results["nbgrader autograde (serial)"]["scores"]
+    assert len(serial) == 6
+    assert {score for score, _ in serial.values()} >= {0.0, 20.0}  # a mixed class
+    for label, r in results.items():
+        assert r["scores"] == serial, label
+
+
+def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path):
+    module = find(MODULE)
+    course = Course.scratch(tmp_path / "course", [module])
+    bench_grading.make_class(course, module, 6)
+    command = [
+        sys.executable,
+        "-m",
+        "coursekit",
+        "autograde",
+        MODULE,
+        "--jobs",
+        "1",
+        "--root",
+        str(course.root),
+    ]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    log = progress_file(course, module)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and (
+        not log.exists() or len(log.read_text().splitlines()) < 2
+    ):
+        time.sleep(0.2)
+    first.send_signal(signal.SIGINT)
+    assert first.wait(timeout=60) == 130
+    done_before = {json.loads(line)["student"] for line in log.read_text().splitlines()}
+    assert 2 <= len(done_before) < 6
+
+    second = grade_class(course, module, jobs=2)
+    assert set(second.skipped) == done_before
+    assert {o.student for o in second.graded} == {f"s{i:04d}" for i in range(6)} - done_before
+    assert len(course.scores(module)) == 6
+
+    # A student who resubmits is graded again; nobody else is.
+    course.submit_directly("s0000", module, course.release_notebook(module))
+    third = grade_class(course, module, jobs=2)
+    assert [o.student for o in third.graded] == ["s0000"]
+    assert course.scores(module)["s0000"].score == 0.0

@@ -1,0 +1,84 @@
+"""The whole pipeline through nbgrader's own commands, on a simulated class (as `make demo`)."""
+
+import csv
+
+import pytest
+
+from coursekit.modules import find
+from coursekit.quality import gates
+from coursekit.simulation import demo
+
+MODULE = "01_tensor"
+
+
+@pytest.fixture(scope="module")
+def class_run(tmp_path_factory):
+    module = find(MODULE)
+    work = tmp_path_factory.mktemp("demo")
+    course, scores, files = demo.run(module, work)
+    return module, course, scores, files, work
+
+
+def persona(sid):
+    return next(p for p in demo.CLASS if p.student.id == sid)
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
+    _, _, scores, _, _ = class_run
+    for p in demo.CLASS:
+        sid, kind = p.student.id, p.kind
+        if kind.startswith("missing"):
+            assert sid not in scores, f"{sid} never submitted but has a grade"
+            continue
+        s = scores[sid]
+        if kind == "perfect":
+            assert s.score == s.max_score and s.failed == (), f"{sid}: {s}"
+        elif kind.startswith(("blank", "broken")):
+            assert s.score == 0, f"{sid}: {s}"
+        else:  # partial or subtly wrong: some points, not all
+            assert 0 < s.score < s.max_score, f"{sid}: {s}"
+        assert s.late == p.late, f"{sid}: late flag {s.late}, expected {p.late}"
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_feedback_never_shows_hidden_tests_but_says_what_failed(class_run):
+    module, course, scores, files, _ = class_run
+    _, hidden = gates.secret_lines(course.source_notebook(module))
+    assert hidden, "no hidden lines to look for"
+    feedback = files["feedback"]
+    pages = sorted(feedback.rglob("*.html"))
+    assert len(pages) == len(scores)
+    assert gates.leaks_in(feedback, hidden, "hidden test") == []
+    subtle = [p.student.id for p in demo.CLASS if p.kind.startswith("subtly")]
+    for sid in subtle:
+        text = gates.visible_text(feedback / sid / module.assignment / f"{module.name}.html")
+        assert "A hidden test failed:" in text
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_student_fetches_released_feedback(class_run):
+    module, _, _, _, work = class_run
+    first = demo.CLASS[0].student.id
+    fetched = list((work / "homes" / first / module.assignment / "feedback").rglob("*.html"))
+    assert len(fetched) == 1
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_canvas_csv_quotes_names_leaves_missing_blank_and_has_points_row(class_run):
+    module, _, scores, files, _ = class_run
+    with open(files["canvas"], newline="") as f:
+        rows = list(csv.reader(f))
+    header, points, students = rows[0], rows[1], rows[2:]
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    col = header.index(module.assignment)
+    assert points[0] == "    Points Possible"
+    assert float(points[col]) == scores["ada"].max_score
+    by_sis = {r[2]: r for r in students}
+    assert by_sis["grace"][0] == "Hopper, Jr., Grace"
+    assert by_sis["grace"][1] == persona("grace").student.lms_user_id
+    assert by_sis["john"][col] == "" and by_sis["leslie"][col] == ""
+    assert float(by_sis["alan"][col]) == 0.0
+    assert float(by_sis["ada"][col]) == scores["ada"].max_score
+    raw = files["canvas"].read_text()
+    assert '"Hopper, Jr., Grace"' in raw
