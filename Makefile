@@ -19,8 +19,8 @@ test-full:  ## the whole suite with full settings (long training, full-class gra
 	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 lint:  ## ruff lint and format check of the tooling and tests
-	$(PY) -m ruff check coursekit tests milestones tito
-	$(PY) -m ruff format --check coursekit tests milestones tito
+	$(PY) -m ruff check coursekit tests milestones tito datasets
+	$(PY) -m ruff format --check coursekit tests milestones tito datasets
 
 release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
 	$(PY) -m coursekit build
