@@ -6,6 +6,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
+LINTED  := coursekit tests milestones tito datasets
 
 .PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
 
@@ -22,7 +23,7 @@ test-full:  ## the whole suite with full settings (long training, full-class gra
 	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
 
 lint:  ## ruff lint and format check of the tooling and tests
-	$(PY) -m ruff check coursekit tests milestones tito && $(PY) -m ruff format --check coursekit tests milestones tito
+	$(PY) -m ruff check $(LINTED) && $(PY) -m ruff format --check $(LINTED)
 
 release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
 	$(CK) build
