@@ -124,6 +124,9 @@ def solution_units(cell_id: str, source: str) -> list[Unit]:
 
 def _reference_source(owner: str, fn: ast.FunctionDef) -> str:
     fn = ast.parse(ast.unparse(fn)).body[0]  # a private copy
+    if len(fn.body) > 1 and isinstance(fn.body[0], ast.Expr):
+        if isinstance(fn.body[0].value, ast.Constant):
+            fn.body = fn.body[1:]  # the docstring: the contract is in the student's copy
     if owner:
         args = fn.args.posonlyargs + fn.args.args
         decorators = {getattr(d, "id", "") for d in fn.decorator_list}

@@ -138,39 +138,19 @@ class Activation:
 
 
 # %% [markdown]
-# ## Test helpers
+# ## Checks
 #
-# The visible tests below share these helpers. `assert_tensor` checks that a result is a
-# float32 `Tensor` of the expected shape and values; `strict` calls a function with NumPy's
-# floating-point warnings turned into `FloatingPointError`, so an overflowing `exp` shows
-# up as an error you can read instead of a warning you might miss.
+# The read-only cell below holds what the tests share. The first part is the same in every
+# module: `assert_tensor` checks that a result is a float32 `Tensor` of the expected shape and
+# values (`assert_array` does the same for a NumPy array), `check_close` compares numbers the
+# way `np.allclose` does, and `raised` returns the exception a call raised. Its last part is
+# this module's own: `strict` calls a function with NumPy's floating-point warnings turned
+# into `FloatingPointError`, so an overflowing `exp` shows up as an error you can read
+# instead of a warning you might miss.
 
 
-# %% kind="locked" id="test_helpers"
-def assert_tensor(out, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """Assert that `out` is a float32 Tensor with the shape and values of `expected`.
-
-    `what` names the expression under test; every message starts with it. Checks, in order:
-    the type of out, the type and dtype of out.data, the shape, then the values
-    (np.allclose with the given rtol and atol against expected in float64).
-    """
-    assert isinstance(out, Tensor), (
-        f"{what}: expected a Tensor, got {type(out).__name__}. "
-        "Did forward return a NumPy array instead of wrapping it in Tensor(...)?"
-    )
-    data = getattr(out, "data", None)
-    assert type(data) is np.ndarray, (
-        f"{what}: .data should be a numpy.ndarray, got {type(data).__name__}."
-    )
-    assert data.dtype == np.float32, f"{what}: .data.dtype should be float32, got {data.dtype}."
-    expected = np.asarray(expected, dtype=np.float64)
-    assert data.shape == expected.shape, (
-        f"{what}: expected shape {expected.shape}, got {data.shape}. "
-        "An activation returns a tensor of its input's shape: did you reduce over an axis?"
-    )
-    assert np.allclose(data, expected, rtol=rtol, atol=atol), (
-        f"{what}: wrong values.\nexpected:\n{expected}\ngot:\n{data}"
-    )
+# %% kind="locked" id="checks" include="checks"
+SHAPE_HINT = "An activation returns a tensor of its input's shape: did you reduce over an axis?"
 
 
 def strict(fn):
@@ -270,7 +250,7 @@ def _ok(out, expected, rtol=1e-5, atol=1e-6):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -281,7 +261,7 @@ x64 = x64.astype(np.float32).astype(np.float64)
 x = Tensor(x64)
 out = ReLU()(x)
 assert _ok(out, np.maximum(x64, 0.0)), "ReLU of a 3-D tensor keeps the shape and values"
-assert np.array_equal(out.data, np.maximum(x64, 0.0)), "ReLU is exact: x or 0"
+assert check_equal(out.data, np.maximum(x64, 0.0)), "ReLU is exact: x or 0"
 # hidden: zero maps to zero and negative numbers map to zero
 out = ReLU()(Tensor([0.0, -0.0, -1e-3, 1e-3, -7.5]))
 assert _ok(out, [0.0, 0.0, 0.0, 1e-3, 0.0]), "ReLU(0) is 0 and negative inputs give 0"
@@ -303,7 +283,7 @@ assert type(params) is list and len(params) == 0, "parameters() is an empty list
 # hidden: the input is left unchanged and a new Tensor is returned
 out = ReLU()(x)
 assert out is not x, "ReLU returns a new Tensor"
-assert np.array_equal(x.data, x64), "ReLU leaves its input unchanged"
+assert check_equal(x.data, x64), "ReLU leaves its input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -448,7 +428,7 @@ def _ok(out, expected, rtol=1e-5, atol=1e-6):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -493,7 +473,7 @@ assert type(params) is list and len(params) == 0, "parameters() is an empty list
 # hidden: the input is left unchanged and a new Tensor is returned
 out = Sigmoid()(x)
 assert out is not x, "Sigmoid returns a new Tensor"
-assert np.array_equal(x.data, x64), "Sigmoid leaves its input unchanged"
+assert check_equal(x.data, x64), "Sigmoid leaves its input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -577,7 +557,7 @@ def _ok(out, expected, rtol=1e-5, atol=1e-6):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -606,7 +586,7 @@ assert type(params) is list and len(params) == 0, "parameters() is an empty list
 # hidden: the input is left unchanged and a new Tensor is returned
 out = Tanh()(x)
 assert out is not x, "Tanh returns a new Tensor"
-assert np.array_equal(x.data, x64), "Tanh leaves its input unchanged"
+assert check_equal(x.data, x64), "Tanh leaves its input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -710,7 +690,7 @@ def _ok(out, expected, rtol=1e-5, atol=1e-6):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -748,7 +728,7 @@ assert type(params) is list and len(params) == 0, "parameters() is an empty list
 # hidden: the input is left unchanged and a new Tensor is returned
 out = GELU()(x)
 assert out is not x, "GELU returns a new Tensor"
-assert np.array_equal(x.data, x64), "GELU leaves its input unchanged"
+assert check_equal(x.data, x64), "GELU leaves its input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -903,7 +883,7 @@ def _ok(out, expected, rtol=1e-5, atol=1e-6):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -969,7 +949,7 @@ assert type(params) is list and len(params) == 0, "parameters() is an empty list
 for d in (0, -1):
     out = Softmax(dim=d)(x)
     assert out is not x, "Softmax returns a new Tensor"
-assert np.array_equal(x.data, x64), "Softmax leaves its input unchanged"
+assert check_equal(x.data, x64), "Softmax leaves its input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]

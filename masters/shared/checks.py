@@ -86,10 +86,16 @@ def numerical_gradients(f, arrays, upstream, eps: float = 1e-6) -> list[_np.ndar
 
 
 def assert_array(got, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """`got` is a NumPy array with the shape and values of `expected` (compared in float64)."""
+    """`got` is a NumPy array with the shape and values of `expected` (compared in float64).
+
+    A module may set SHAPE_HINT in its checks cell: a sentence added to shape mismatches.
+    """
     assert isinstance(got, _ndarray), f"{what}: expected a NumPy array, got {type(got).__name__}."
     expected = as_float64(expected)
-    assert got.shape == expected.shape, f"{what}: expected shape {expected.shape}, got {got.shape}."
+    assert got.shape == expected.shape, (
+        f"{what}: expected shape {expected.shape}, got {got.shape}. "
+        + globals().get("SHAPE_HINT", "")
+    ).rstrip()
     assert check_close(got, expected, rtol, atol), (
         f"{what}: wrong values (largest difference "
         f"{(as_float64(got) - expected).__abs__().max() if got.size else 0:.3g}).\n"

@@ -2,18 +2,19 @@
 
 import nbformat
 
+from coursekit.course import Course
 from coursekit.modules import find
-from coursekit.quality import gates
+from coursekit.quality import leaks
 
 
 def test_leak_check_finds_a_hidden_line_planted_in_a_release_copy(tmp_path):
     module = find("01_tensor")
-    _, hidden = gates.secret_lines(gates.source_notebook(module))
+    _, hidden = leaks.secret_lines(Course().source_notebook(module))
     planted = sorted(hidden)[0]
-    nb = gates.release_notebook(module)
+    nb = Course().release_notebook(module)
     nb.cells.append(nbformat.v4.new_code_cell("x = 1\n    " + planted + "\n"))
     nbformat.write(nb, tmp_path / module.notebook)
-    found = gates.leaks_in(tmp_path, hidden, "hidden test")
+    found = leaks.leaks_in(tmp_path, hidden, "hidden test")
     assert found == [f"hidden test in {tmp_path / module.notebook}: {planted!r}"]
 
 
@@ -24,6 +25,6 @@ def test_leak_check_reads_html_text_through_tags_and_entities(tmp_path):
         "<span>&quot;values&quot;</span>\n</pre>"
     )
     (tmp_path / "feedback.html").write_text(page)
-    assert len(gates.leaks_in(tmp_path, {secret}, "hidden test")) == 1
+    assert len(leaks.leaks_in(tmp_path, {secret}, "hidden test")) == 1
     (tmp_path / "feedback.html").write_text("<pre>nothing secret here</pre>")
-    assert gates.leaks_in(tmp_path, {secret}, "hidden test") == []
+    assert leaks.leaks_in(tmp_path, {secret}, "hidden test") == []

@@ -77,3 +77,84 @@ def test_fast_grader_survives_hostile_code(tmp_path, body, expect_timeout):
     result = fastgrade.grade(hostile, source, tmp_path, timeout=3)
     assert result.score == 0.0
     assert result.timed_out is expect_timeout
+
+
+STUDENT_BUGS = '''import numpy as np
+
+
+def unbroadcast(g, shape):
+    return g.sum(axis=0) if g.shape != shape else g
+
+
+def accumulate(grad, index, g, a, b):
+    """Scatter-add g into grad at index; return a - b and a copy of grad."""
+    ### BEGIN SOLUTION
+    np.add.at(grad, index, g)
+    total = 0
+    total += a
+    sh, sw = a, b
+    out = unbroadcast(g, grad.shape)
+    return sh - sw, grad.copy(), total, out
+    ### END SOLUTION'''
+
+
+def test_mutants_include_the_bugs_students_make():
+    found = {m.description: m for m in mutants.cell_mutants("acc", STUDENT_BUGS)}
+    kinds = {m.kind for m in found.values()}
+    assert set(mutants.STUDENT_KINDS) <= kinds, set(mutants.STUDENT_KINDS) - kinds
+    assert "grad[index] += g" in found["np.add.at as +="].source
+    assert "total = a" in found["= for +="].source
+    assert "out = g\n" in found["drop call unbroadcast()"].source + "\n"
+    assert "grad, total" in found["drop .copy()"].source
+    assert "return (sw - sh," in found["swap operands"].source
+    assert "return (sw - sw," in found["sh->sw at col 11"].source
+    assert all(m.task == "acc" for m in found.values())  # a cell without Task comments
+
+
+def test_mutants_know_their_task_from_the_task_comment():
+    source = STUDENT_BUGS.replace(
+        "    ### BEGIN SOLUTION", "    # Task scatter: add g.\n    ### BEGIN SOLUTION"
+    )
+    assert {m.task for m in mutants.cell_mutants("acc", source)} == {"scatter"}
+
+
+def test_grading_many_submissions_at_once_gives_what_grading_each_gives(tmp_path):
+    source = notebook(SOLUTION)
+    variants = {"solution": source}
+    variants |= {
+        m.id: mutants.mutant_submission(source, source, m) for m in mutants.all_mutants(source)
+    }
+    together = fastgrade.grade_many(variants, source, tmp_path)
+    for name, nb in variants.items():
+        assert together[name] == fastgrade.grade(nb, source, tmp_path), name
+
+
+def test_a_test_cell_that_writes_to_stderr_fails_with_the_reason(tmp_path):
+    quiet = notebook(SOLUTION)
+    noisy = notebook(
+        SOLUTION.replace(
+            "    return (x * k)",
+            "    import sys; print('debug', file=sys.stderr)\n    return (x * k)",
+        )
+    )
+    assert fastgrade.grade(quiet, quiet, tmp_path).score == 3.0
+    result = fastgrade.grade(noisy, quiet, tmp_path)
+    assert result.score == 0.0
+    assert "wrote to stderr" in result.cells[0].error and "'debug'" in result.cells[0].error
+
+
+def test_the_graded_module_and_later_ones_cannot_be_imported(tmp_path):
+    importer = notebook(
+        SOLUTION.replace(
+            "import numpy as np", "import numpy as np\nfrom tinytorch.core.autograd import Function"
+        )
+    )
+    earlier = notebook(
+        SOLUTION.replace(
+            "import numpy as np", "import numpy as np\nfrom tinytorch.core.tensor import Tensor"
+        )
+    )
+    source = notebook(SOLUTION)
+    assert fastgrade.grade(importer, source, tmp_path, graded="05_autograd").score == 0.0
+    assert fastgrade.grade(importer, source, tmp_path, graded="09_spatial").score == 3.0
+    assert fastgrade.grade(earlier, source, tmp_path, graded="05_autograd").score == 3.0
