@@ -160,13 +160,14 @@ class Course:
     def autograde(self, module: Module, *extra: str) -> str:
         return self.nbgrader("autograde", module.assignment, "--force", *extra)
 
-    def scores(self, module: Module) -> dict[str, Score]:
-        """Every student's result for one assignment, from the gradebook."""
+    def scores(self, module: Module | str) -> dict[str, Score]:
+        """Every student's result for one assignment (a module or its name), from the gradebook."""
+        assignment = module if isinstance(module, str) else module.assignment
         found = {}
         with Gradebook(self.db_url) as gb:
             for student in gb.students:
                 try:
-                    sub = gb.find_submission(module.assignment, student.id)
+                    sub = gb.find_submission(assignment, student.id)
                 except MissingEntry:
                     continue
                 failed = tuple(

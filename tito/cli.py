@@ -29,10 +29,12 @@ def cmd_status(args: argparse.Namespace) -> int:
         say("  nbgrader fetch_assignment 01_tensor")
         return 0
     table = Table(title=f"TinyTorch modules in {shown(home())} (your package: {shown(root)})")
-    for column in ("module", "fetched", "exported", "up to date", "visible tests", "code"):
+    for column in ("module", "time", "fetched", "exported", "up to date", "visible tests", "code"):
         table.add_column(column)
     for row in found:
-        table.add_row(row.assignment, row.fetched, row.exported, row.current, row.tests, row.code)
+        table.add_row(
+            row.assignment, row.pace, row.fetched, row.exported, row.current, row.tests, row.code
+        )
     console.print(table)
     step = status.next_step(found)
     if step:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import export, notebooks, testing
+from . import cells, export, notebooks, testing
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,7 @@ class Row:
     tests: str  # "7/7 passed", "not run", "5/7 passed (notebook changed since)"
     code: str  # "own", "released solution", "-"
     tests_current: bool = False  # the last `tito test` passed on the notebook as it is now
+    pace: str = "-"  # "~3 h, 2/5": expected hours and difficulty, from the notebook
 
     @property
     def done(self) -> bool:
@@ -63,6 +64,14 @@ def _tests(own, results: dict) -> tuple[str, bool]:
     return text, current and passing
 
 
+def _pace(info: dict) -> str:
+    """Expected hours and difficulty as the notebook states them, e.g. "~3 h, 2/5"."""
+    hours, difficulty = info.get("hours"), info.get("difficulty")
+    if not hours:
+        return "-"
+    return f"~{hours:g} h, {difficulty}/5" if difficulty else f"~{hours:g} h"
+
+
 def rows(home: Path, root: Path) -> list[Row]:
     """One row per module found in the home folder (own notebook or fetched solution)."""
     own = {m.assignment: m for m in notebooks.fetched(home)}
@@ -79,7 +88,8 @@ def rows(home: Path, root: Path) -> list[Row]:
         package = (mine or solution).package
         exported, current, code = _exported(package, root, mine, solution)
         tests, tests_current = _tests(mine, results)
-        found.append(Row(assignment, fetched, exported, current, tests, code, tests_current))
+        pace = _pace(cells.notebook_info(notebooks.read((mine or solution).path)))
+        found.append(Row(assignment, fetched, exported, current, tests, code, tests_current, pace))
     return found
 
 

@@ -1,7 +1,7 @@
 """Intake: turn whatever a student submitted into what autograde should see, with flags.
 
 nbgrader grades `submitted/<student>/<assignment>/` as it finds it. Submissions can be
-broken or hostile in ways nbgrader handles badly (NBGRADER_NOTES.md): invalid JSON stops the
+broken or hostile in ways nbgrader handles badly (docs/nbgrader-notes.md): invalid JSON stops the
 student's grading, stripped cell metadata scores 0 and can crash missing-cell restoration,
 a renamed notebook is not graded, extra files such as a `numpy.py` or a `tinytorch/` folder
 shadow real packages in the kernel. `stage` copies each submission into a staging folder
@@ -11,7 +11,6 @@ wherever it had to repair, replace or ignore something.
 
 from __future__ import annotations
 
-import ast
 import copy
 import json
 import shutil
@@ -22,6 +21,9 @@ import nbformat
 from nbformat import NotebookNode
 
 from tito import cells
+
+from ..modules import graded_and_later
+from .scan import review
 
 # Files nbgrader's own `submit` adds: the time of submission, and the secret that names the
 # student's feedback in the exchange.
@@ -89,55 +91,6 @@ def restore_metadata(nb: NotebookNode, release: NotebookNode, intake: Intake) ->
     return nb
 
 
-SUSPICIOUS_CALLS = {
-    "setattr": "sets attributes on other objects",
-    "delattr": "deletes attributes of other objects",
-    "_getframe": "inspects the caller's frame (can read test values)",
-    "currentframe": "inspects the caller's frame (can read test values)",
-    "get_referrers": "walks the garbage collector",
-    "_exit": "ends the kernel",
-}
-SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
-ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
-PROTECTED_NAMES = {"np", "numpy", "builtins", "__builtins__", "sys", "tinytorch", "math", "os"}
-
-
-def suspicious(source: str) -> list[str]:
-    """What in a student's cell deserves a human look: patches to shared modules, frame
-    inspection, sockets, subprocesses. Grading goes on; the TA decides."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    found = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.name in ALWAYS_SUSPECT_IF_CONSTANT:
-            body = [n for n in node.body if not isinstance(n, ast.Expr)]  # skip docstrings
-            if len(body) == 1 and isinstance(body[0], ast.Return):
-                if isinstance(body[0].value, ast.Constant):
-                    found.append(
-                        f"line {node.lineno}: {node.name} always returns {body[0].value.value!r}"
-                    )
-        if isinstance(node, ast.Assign | ast.AugAssign | ast.Delete):
-            targets = node.targets if isinstance(node, ast.Assign | ast.Delete) else [node.target]
-            for target in targets:
-                root = target
-                while isinstance(root, ast.Attribute | ast.Subscript):
-                    root = root.value
-                if root is not target and isinstance(root, ast.Name) and root.id in PROTECTED_NAMES:
-                    found.append(f"line {node.lineno}: changes {ast.unparse(target)}")
-        elif isinstance(node, ast.Call):
-            name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in SUSPICIOUS_CALLS:
-                found.append(f"line {node.lineno}: {name}() {SUSPICIOUS_CALLS[name]}")
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            names = [a.name for a in node.names] + [getattr(node, "module", None) or ""]
-            for name in names:
-                if name.split(".")[0] in SUSPICIOUS_MODULES:
-                    found.append(f"line {node.lineno}: imports {name}")
-    return sorted(found, key=lambda f: int(f.split(":")[0].removeprefix("line ")))
-
-
 def _deduplicate(nb: NotebookNode, intake: Intake) -> NotebookNode:
     """One cell per grade_id, as the student most likely meant it.
 
@@ -162,8 +115,12 @@ def _deduplicate(nb: NotebookNode, intake: Intake) -> NotebookNode:
     return nb
 
 
-def check_cells(nb: NotebookNode, release: NotebookNode, intake: Intake) -> None:
-    """Flag edited, deleted, duplicated, retyped or reordered graded cells, and suspicious code."""
+def check_cells(
+    nb: NotebookNode, release: NotebookNode, intake: Intake, module_name: str = ""
+) -> None:
+    """Flag edited, deleted, duplicated, retyped or reordered graded cells, and suspicious code
+    (coursekit.grading.scan: the same scan nbgrader's FlagForReview step runs)."""
+    packages = graded_and_later(module_name)
     release_tests = {
         c.metadata["nbgrader"]["grade_id"]: c
         for c in release.cells
@@ -185,7 +142,7 @@ def check_cells(nb: NotebookNode, release: NotebookNode, intake: Intake) -> None
             elif cell.source != release_tests[grade_id].source:
                 intake.flag(f"test cell {grade_id} was edited; autograde restores it")
         if cell.cell_type == "code" and not meta.get("locked"):
-            for finding in suspicious(cell.source):
+            for finding in review(cell.source, packages):
                 intake.flag(f"review {grade_id or 'an added cell'}: {finding}")
 
 
@@ -244,5 +201,5 @@ def _repair(nb: NotebookNode, release: NotebookNode, module_name: str, intake: I
             "solution cells missing or from an older release: "
             + ", ".join(sorted(solution_ids - ids))
         )
-    check_cells(nb, release, intake)
+    check_cells(nb, release, intake, module_name)
     return nb

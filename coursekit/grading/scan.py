@@ -46,6 +46,8 @@ GRADING_NAMES = re.compile(
     r"assert_array|assert_tensor|assert_grad|as_float64|isinstance|type|len|abs|all|any)$"
 )
 SYS_HOOKS = {"excepthook", "displayhook", "settrace", "setprofile", "modules", "meta_path"}
+# A function's insides: changing them changes what a captured reference does.
+FUNCTION_INSIDES = {"__closure__", "__code__", "__globals__", "__defaults__", "__kwdefaults__"}
 
 
 def _line(finding: str) -> int:
@@ -94,6 +96,8 @@ def suspicious(source: str) -> list[str]:
         elif isinstance(node, ast.Attribute) and node.attr in SYS_HOOKS:
             if isinstance(node.value, ast.Name) and node.value.id == "sys":
                 found.append(f"line {node.lineno}: uses sys.{node.attr}")
+        elif isinstance(node, ast.Attribute) and node.attr in FUNCTION_INSIDES:
+            found.append(f"line {node.lineno}: reaches into a function ({node.attr})")
         elif isinstance(node, ast.Name) and GRADING_NAMES.match(node.id) and node.id[0] == "_":
             found.append(f"line {node.lineno}: uses the grader's {node.id}")
         elif isinstance(node, ast.Import | ast.ImportFrom):

@@ -301,9 +301,10 @@ def test_status_shows_every_module_exported_and_tested(alice):
     for module in modules:
         row = next(line for line in result.stdout.splitlines() if module.assignment in line)
         cells = [c.strip() for c in row.strip("│ ").split("│")]
-        assert cells[1:4] == ["yes", "yes", "yes"], row
-        assert cells[4].endswith("passed") and cells[5] == "own", row
-        done, total = cells[4].split()[0].split("/")
+        assert cells[1] == (f"~{module.hours:g} h, {module.difficulty}/5" if module.hours else "-")
+        assert cells[2:5] == ["yes", "yes", "yes"], row
+        assert cells[5].endswith("passed") and cells[6] == "own", row
+        done, total = cells[5].split()[0].split("/")
         assert done == total
 
 

@@ -108,16 +108,17 @@ def test_a_notebook_of_another_module_is_graded_as_blank(tmp_path):
     assert graded.cells[2].source == RELEASE.cells[2].source
 
 
-def test_suspicious_code_is_flagged_with_its_line():
-    found = intake.suspicious(
-        "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
-        "class T:\n    def __eq__(self, other):\n        return True\n"
-        "import inspect\nf = inspect.currentframe()\n"
-    )
-    assert found == [
-        "line 2: changes np.allclose",
-        "line 4: __eq__ always returns True",
-        "line 6: imports inspect",
-        "line 7: currentframe() inspects the caller's frame (can read test values)",
+def test_an_import_of_the_graded_modules_reference_is_flagged(tmp_path):
+    flags, _ = stage(tmp_path, submission("from tinytorch.core.tensor import *"))
+    assert flags == [
+        "review double: line 1: imports tinytorch.core.tensor, the reference of a module not "
+        "yet graded (grading cannot import it; only the student's own code counts)"
     ]
-    assert intake.suspicious("def double(x):\n    return 2 * x") == []
+
+
+def test_a_patched_numpy_is_flagged(tmp_path):
+    answer = (
+        "import numpy as np\nnp.allclose = lambda *a, **k: True\ndef double(x):\n    return 2 * x"
+    )
+    flags, _ = stage(tmp_path, submission(answer))
+    assert flags == ["review double: line 2: changes np.allclose"]

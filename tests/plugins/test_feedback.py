@@ -45,11 +45,32 @@ def test_a_hidden_failure_names_the_behaviour_never_the_values():
     assert "-14" not in str(shown) and "secret" not in str(shown)
 
 
-def test_a_visible_failure_shows_its_line_and_message():
-    out = filtered([error(1, evalue="double(2) should be 4")])
+def test_a_visible_failure_shows_its_line_but_not_the_message():
+    """The message can carry values the student's code saw earlier (hidden inputs too)."""
+    out = filtered([error(1, evalue="leaked hidden value -14")])
     (shown,) = out.outputs
-    assert "line 1" in shown.traceback[0]
-    assert "double(2) should be 4" in shown.traceback[0]
+    assert "line 1 (AssertionError)" in shown.traceback[0]
+    assert 'assert double(2) == 4, "double(2) should be 4"' in shown.traceback[0]
+    assert "leaked" not in str(shown) and "-14" not in str(shown)
+
+
+def test_only_pythons_own_exception_names_are_shown():
+    crafted = filtered([error(1, ename="Hidden_input_was_minus_7")]).outputs[0]
+    assert "minus_7" not in str(crafted)
+    assert "an exception raised by your code" in crafted.traceback[0]
+    hidden = filtered([error(4, ename="Secret_minus_14")]).outputs[0]
+    assert "minus_14" not in str(hidden)
+    builtin = filtered([error(1, ename="ValueError")]).outputs[0]
+    assert "(ValueError)" in builtin.traceback[0]
+
+
+def test_a_cell_that_only_wrote_to_stderr_says_why_it_lost_its_points():
+    noise = nbformat.v4.new_output("stream", name="stderr", text="DEBUG shapes ok\n")
+    (shown,) = filtered([noise]).outputs
+    assert shown.ename == "WroteToStderr"
+    assert "wrote to stderr" in shown.traceback[0]
+    assert "DEBUG" not in str(shown)  # the student's output is never echoed
+    assert "tito test" in shown.traceback[0]
 
 
 def test_printed_output_is_dropped():

@@ -176,3 +176,43 @@ def test_through_nbgrader_assign_late_penalties(db_url: str) -> None:
             for s in gb.assignment_submissions("hw")
         }
     assert scores == {"ontime": 18.0, "grace": 18.0, "day2": 12.0, "week": 0.0}
+
+
+def test_one_late_figure_everywhere(course, monkeypatch) -> None:
+    """The autograde table, the TA report and the Canvas CSV show the same penalised score."""
+    import csv as csv_module
+
+    from coursekit.grading.command import late_note
+    from coursekit.plugins.exporters import CanvasExportPlugin
+    from coursekit.ta.report import build_report
+
+    url = course.db_url
+    with Gradebook(url) as gb:
+        gb.add_assignment("hw", duedate=DUE)
+        gb.add_notebook("hw", "hw")
+        gb.add_grade_cell("t1", "hw", "hw", max_score=20, cell_type="code")
+        for student, delta in {"ontime": -1, "day2": 25}.items():
+            gb.add_student(student, first_name=student.title(), last_name="Doe")
+            gb.add_submission("hw", student, timestamp=DUE + timedelta(hours=delta))
+            gb.find_grade("t1", "hw", "hw", student).auto_score = 18
+        gb.db.commit()
+    config = Config()
+    config.AssignLatePenalties.plugin_class = "coursekit.plugins.late.CoursePolicyLatePenalty"
+    for student in ("ontime", "day2"):
+        _assign_penalty(url, student, config)
+
+    table = course.scores("hw")
+    assert (table["ontime"].score, table["day2"].score) == (18.0, 14.0)
+    assert (table["day2"].raw_score, table["day2"].late_penalty) == (18.0, 4.0)
+    assert late_note(table["day2"]) == "late: -4" and late_note(table["ontime"]) == ""
+
+    report = build_report(url, "hw", course.root / "reports")
+    totals = {r["student_id"]: r["score"] for r in report.totals.to_dict("records")}
+    assert totals == {"ontime": 18.0, "day2": 14.0}
+
+    plugin = CanvasExportPlugin(to=str(course.root / "canvas.csv"))
+    with Gradebook(url) as gb:
+        plugin.export(gb)
+    with open(course.root / "canvas.csv", newline="") as f:
+        rows = {row[2]: row[5] for row in csv_module.reader(f)}
+    assert (rows["ontime"], rows["day2"]) == ("18", "14")
