@@ -50,6 +50,12 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_try(args) -> int:
+    from .authoring.trial import run
+
+    return run(find(args.module, args.root), args.root, console)
+
+
 def cmd_gates(args) -> int:
     from .quality.report import run_gates
 
@@ -160,6 +166,8 @@ def parser() -> argparse.ArgumentParser:
     p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
     p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
     verb("check", cmd_check, "fail when a generated file differs from what the masters make")
+    p = verb("try", cmd_try, "run a master's cells, hidden tests included, as grading will")
+    p.add_argument("module", help="module: 01_tensor, tensor or 1")
     p = verb("gates", cmd_gates, "integrity gates per module, with a table")
     p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
     p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")

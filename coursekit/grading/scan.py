@@ -35,7 +35,6 @@ SUSPICIOUS_CALLS = {
     "exec": "runs code from a string",
     "eval": "runs code from a string",
     "globals": "reads or changes the notebook's global names",
-    "vars": "reads or changes another object's names",
 }
 SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
 ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
