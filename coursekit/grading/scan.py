@@ -36,6 +36,8 @@ SUSPICIOUS_CALLS = {
     "eval": "runs code from a string",
     "globals": "reads or changes the notebook's global names",
 }
+# Builtins that are suspicious only when called bare: `model.eval()` is PyTorch's habit.
+BARE_ONLY = {"exec", "eval", "globals", "__import__", "setattr", "delattr"}
 SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
 ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
 PROTECTED_NAMES = {"np", "numpy", "builtins", "__builtins__", "sys", "tinytorch", "math", "os"}
@@ -90,7 +92,8 @@ def suspicious(source: str) -> list[str]:
                     found.append(f"line {node.lineno}: rebinds the checks' {name} (global)")
         elif isinstance(node, ast.Call):
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in SUSPICIOUS_CALLS:
+            bare = isinstance(node.func, ast.Name)
+            if name in SUSPICIOUS_CALLS and (bare or name not in BARE_ONLY):
                 found.append(f"line {node.lineno}: {name}() {SUSPICIOUS_CALLS[name]}")
         elif isinstance(node, ast.Attribute) and node.attr in SYS_HOOKS:
             if isinstance(node.value, ast.Name) and node.value.id == "sys":
