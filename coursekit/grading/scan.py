@@ -21,8 +21,8 @@ import ast
 import re
 
 SUSPICIOUS_CALLS = {
-    "setattr": "sets attributes on other objects",
-    "delattr": "deletes attributes of other objects",
+    "setattr": "changes a shared module or the checks",
+    "delattr": "changes a shared module or the checks",
     "_getframe": "inspects the caller's frame (can read test values)",
     "currentframe": "inspects the caller's frame (can read test values)",
     "get_referrers": "walks the garbage collector",
@@ -63,6 +63,18 @@ def _changed_root(target: ast.AST) -> ast.Name | None:
     return root if root is not target and isinstance(root, ast.Name) else None
 
 
+def _targets_shared(call: ast.Call) -> bool:
+    """setattr/delattr on a shared module or the checks (`setattr(np, "allclose", f)`)."""
+    if not call.args:
+        return False
+    root = call.args[0]
+    while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not isinstance(root, ast.Name):
+        return True  # something computed: worth a look
+    return root.id in PROTECTED_NAMES or bool(GRADING_NAMES.match(root.id))
+
+
 def suspicious(source: str) -> list[str]:
     """What in one cell of a student's code deserves a human look, line by line."""
     try:
@@ -93,6 +105,8 @@ def suspicious(source: str) -> list[str]:
         elif isinstance(node, ast.Call):
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
             bare = isinstance(node.func, ast.Name)
+            if name in ("setattr", "delattr") and not _targets_shared(node):
+                continue  # setattr(self, name, value): ordinary object code
             if name in SUSPICIOUS_CALLS and (bare or name not in BARE_ONLY):
                 found.append(f"line {node.lineno}: {name}() {SUSPICIOUS_CALLS[name]}")
         elif isinstance(node, ast.Attribute) and node.attr in SYS_HOOKS:
