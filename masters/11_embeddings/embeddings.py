@@ -792,6 +792,10 @@ _h_pos = PositionalEncoding(4, 2, rng=27)
 assert _h_pos(Tensor(np.zeros((3, 4, 2)))).shape == (3, 4, 2), "T == max_seq_len is allowed"
 assert isinstance(raised(lambda: _h_pos(Tensor(np.zeros((1, 5, 2))))), ValueError), "T > max raises"
 assert isinstance(raised(lambda: _h_pos(Tensor(np.zeros((5, 2))))), ValueError), "T > max, 2-D"
+_h_one = PositionalEncoding(1, 3, rng=28)
+assert isinstance(raised(lambda: _h_one(Tensor(np.zeros((2, 4, 3))))), ValueError), (
+    "a table of one position does not broadcast over a longer sequence"
+)
 # hidden: inputs of the wrong shape raise ValueError
 for _h_shape in ((2,), (), (2, 3, 3), (4, 1)):
     assert isinstance(raised(lambda s=_h_shape: _h_pos(Tensor(np.zeros(s)))), ValueError), (
