@@ -13,7 +13,9 @@ text with the merges, and decode it back. Timed for:
 
 Both learn byte-level BPE merges from scratch on the same bytes to the same vocabulary
 size; their pre-split patterns and tie rules differ a little, so their token counts are
-close, not equal (the table shows both). Each phase is timed --repeats times (training
+close, not equal (the table shows both). The Rust library's `encode` also builds an
+`Encoding` for the text (token strings and character offsets of every token), while
+`encode_bpe` returns the ids only and encodes each distinct chunk once. Each phase is timed --repeats times (training
 from scratch every time); the table shows the median seconds, the encoding speed in MB/s,
 bytes per token, and, when tokenizers ran, how many times slower tinytorch is.
 
@@ -246,8 +248,8 @@ def report(results: dict, corpus: str, repeats: int, threads: str) -> None:
         )
         table.add_row(
             row["name"],
-            f"{row['train_s']:.2f}",
-            f"{row['encode_s']:.2f}",
+            f"{row['train_s']:.3f}",
+            f"{row['encode_s']:.3f}",
             f"{size / row['encode_s'] / 1e6:.2f}",
             str(row["vocab"]),
             f"{size / row['tokens']:.2f}",
