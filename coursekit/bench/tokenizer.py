@@ -40,10 +40,9 @@ from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
-from .training import Unavailable, tinytorch_folder
+from .timing import REFERENCE_PACKAGE, Unavailable, tinytorch_folder
 
 REPO = Path(__file__).resolve().parents[2]
-REFERENCE_PACKAGE = (REPO / "tinytorch").resolve()
 DATASETS = REPO / "datasets"
 TOKENIZERS_REQUIREMENT = "tokenizers==0.23.3"
 CORPUS_SPLITS = {  # corpus -> the splits joined, in order (the whole corpus)
