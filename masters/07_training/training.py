@@ -900,10 +900,9 @@ for bad in (-1, -5):
 # `evaluate(batches)` measures the model on data it does not learn from, and must leave no
 # trace:
 #
-# - **evaluation mode**: remember `model.training`, switch to evaluation mode with
-#   `model.train(False)` (dropout off; it is all `model.eval()` does), and put the old mode
-#   back with `model.train(old_mode)` when done, **even if a batch raises an error**
-#   (`try` / `finally`);
+# - **evaluation mode**: remember `model.training`, call `model.eval()` (dropout off), and
+#   put the old mode back with `model.train(old_mode)` when done, **even if a batch raises
+#   an error** (`try` / `finally`);
 # - **no graph**: run every forward pass inside `with no_grad():`, which saves the memory
 #   and time of recording;
 # - **no changes**: no `zero_grad`, no `backward`, no optimizer or schedule step; the
@@ -1082,7 +1081,7 @@ class Trainer:
         # Task evaluate: eval mode and no_grad, weighted totals, restore the mode in finally.
         ### BEGIN SOLUTION
         was_training = self.model.training
-        self.model.train(False)
+        self.model.eval()
         loss_sum, correct, count = 0.0, 0.0, 0
         try:
             with no_grad():

@@ -249,7 +249,7 @@ class Trainer:
             ValueError: if batches holds no batch.
         """
         was_training = self.model.training
-        self.model.train(False)
+        self.model.eval()
         loss_sum, correct, count = 0.0, 0.0, 0
         try:
             with no_grad():
