@@ -63,7 +63,7 @@
 # %% [markdown]
 # ## How this notebook is graded
 #
-# - You write code in five places, one per task. Each spot to fill in is marked with a
+# - You write code in eight places, for five tasks. Each spot to fill in is marked with a
 #   comment `# Task <task id>: ...` followed by `raise NotImplementedError()`. The docstring
 #   above it is the contract: shapes, dtypes, formulas, errors, and hints. Keep the names and
 #   signatures as they are; the given cells are read-only.
@@ -190,7 +190,7 @@ __all__ = [
 # | multiplicative 1/0 | `1` | `0` | code that computes `scores + (1 - mask) * -1e9` |
 # | additive 0/$-\infty$ | `0` | $-\infty$ | float masks added to the scores (PyTorch, Hugging Face) |
 #
-# An earlier version of this course had three of these at once. Its GPT built an additive
+# An earlier TinyTorch course had three of these at once. Its GPT built an additive
 # 0/$-\infty$ causal mask and handed it to attention code that expected 1/0. For every
 # **allowed** position the code computed `(1 - 0) * -1e9` and added $-10^9$ to the score. A
 # float32 number near $10^9$ can only change in steps of 64, so scores of size 1 vanished
@@ -244,7 +244,8 @@ def _check_mask(mask, scores_shape: tuple) -> np.ndarray | None:
         raise TypeError(
             f"attention mask: expected a boolean array (True = may attend), got dtype "
             f"{keep.dtype}. An additive 0/-inf mask m converts with m == 0, a 1/0 mask with "
-            "m.astype(bool)"
+            "m.astype(bool); and Function.apply turns positional inputs into float32 Tensors, "
+            "so pass a mask as a keyword: MaskedSoftmax.apply(scores, mask=keep)"
         )
     try:
         shape = np.broadcast_shapes(keep.shape, tuple(scores_shape))
@@ -808,10 +809,12 @@ for wrong in (np.ones((4, 5)), np.ones((4, 5), dtype=np.int64), Tensor(np.ones((
 # Dividing by $\sqrt{d_k}$ brings the scores back to variance 1, whatever the head size:
 #
 # ```
-#   d_k    std of q.k    std of q.k / sqrt(d_k)    largest weight of 16 keys (typical)
-#     4        2                  1                      ~0.3
-#    64        8                  1                      ~0.3      (~0.99 unscaled)
-#   512       23                  1                      ~0.3      (~1.0  unscaled)
+#                                                   largest of 16 weights (median of 20,000
+#   d_k    std of q.k    std of q.k / sqrt(d_k)     random queries, 16 random keys each)
+#                                                     unscaled          scaled
+#     4        2                  1                     0.38             0.20
+#    64        8                  1                     0.93             0.22
+#   512       23                  1                     1.00             0.23
 # ```
 #
 # $d_k$ is the length of the vectors that are compared: the **last axis of Q**. In
@@ -1238,7 +1241,7 @@ assert isinstance(raised(lambda: merge_heads(Tensor(np.ones((2, 3, 4))))), Value
 #
 # The output projection $W_O$ mixes the heads' results: without it, head $h$'s output would
 # stay in features $h\,d_{head} \dots$, and the next layer could not combine what different
-# heads found. The layer has $4(D^2 + D)$ parameters: 1,056 for $D = 16$, about 2.4 million
+# heads found. The layer has $4(D^2 + D)$ parameters: 1,088 for $D = 16$, about 2.4 million
 # for GPT-2 small's $D = 768$. The number of heads does not change the count, only how the
 # features are grouped. Inside every head the scores are divided by $\sqrt{d_{head}}$,
 # the width of the vectors compared there; `scaled_dot_product_attention` takes it from
@@ -1657,10 +1660,11 @@ for head in range(model.num_heads):
         print(f"  query {i} " + " ".join(f"{w:5.2f}" for w in row))
 
 # %% [markdown]
-# Every query of at least one head puts nearly all its weight on the flagged key: the
-# model learned to make the flag's key match a query that all positions share. Attention
-# weights are the most inspectable part of a transformer for exactly this reason (though in
-# large models they are harder to read than here).
+# Every query of head 0 puts about 0.9 of its weight on the flagged key, wherever the query
+# sits, and head 1 leans the same way, more softly: the model learned to give the flagged
+# position a key that matches a query all positions share. Attention weights are the most
+# inspectable part of a transformer for exactly this reason (though in large models they
+# are much harder to read than here).
 #
 # ### Memory: the weights are $B \times H \times T^2$ numbers
 #
@@ -1703,7 +1707,7 @@ for name, batch, heads, length, layers, width in models:
     )
 
 # %% [markdown]
-# GPT-2 small needs 48 MiB of weights per layer for one sequence, more than its 4 MiB of
+# GPT-2 small needs 48 MiB of weights per layer for one sequence, 16 times its 3 MiB of
 # activations of width 768; at 128k tokens one layer's weights would be 2 TiB. Training
 # keeps them for the backward pass (the softmax's backward needs them), so they add up over
 # all layers. That is why long-context models never materialise the $T \times T$ matrix:
@@ -1783,7 +1787,7 @@ for length in lengths:
     keep = causal_mask(length)
     with no_grad():
         attend = lambda q=q, k=k, v=v, keep=keep: scaled_dot_product_attention(q, k, v, keep)  # noqa: E731
-        seconds.append(fastest(attend, 5 if length < 2048 else 2))
+        seconds.append(fastest(attend, 5 if length < 2048 else 3))
 seconds = np.array(seconds)
 print(f"{'T':>6} {'ms':>10} {'x previous':>11} {'local exponent':>15}")
 for i, (length, s) in enumerate(zip(lengths, seconds, strict=True)):
@@ -1811,14 +1815,22 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# For short sequences the curve is nearly flat: a forward pass is a dozen NumPy calls, and
-# each costs microseconds whatever its size. From a few hundred positions on, the $T^2$ work
-# takes over and the measured points follow the slope-2 guide; on the course's 2-core test
-# machine (one BLAS thread) the local exponent between 1024 and 2048 was about 2.1, and the
-# fit over $T \ge 512$ about 1.8 to 2. Doubling the context then costs four times the time
-# and four times the memory, per layer. Module 14 removes a different waste: when
-# generating token by token, recomputing every earlier key and value is $O(T^2)$ per token,
-# and a cache makes it $O(T)$; the attention itself stays quadratic over a whole sequence.
+# For short sequences the curve is nearly flat: a forward pass is a dozen NumPy calls, each
+# costing microseconds whatever its size, so the local exponent starts below 1. Between 256
+# and 512 positions it jumps above 2: there the $T \times T$ arrays (4 MiB each at
+# $T = 512$ with four heads) outgrow the processor's caches, every pass over them goes to
+# main memory, and the operating system maps fresh pages for each new array (Module 02's
+# systems section met the same effect). From there on the points follow the slope-2 guide:
+# doubling the context costs about four times the time, and four times the memory, per
+# layer. On the course's shared 2-core machine (one BLAS thread) the fitted exponent for
+# $T \ge 512$ came out between 2.2 and 2.6 in four runs, and the local exponents were
+# noisier (1.4 to 3.8), because other programs share the machine: measure more than once
+# before you trust one number.
+#
+# Module 14 removes a different waste. Generating token by token without a cache recomputes
+# the keys and values of the whole prefix, and its attention, at every step: $O(t^2)$ work
+# for token $t$. A cache keeps the earlier keys and values, so step $t$ computes one query
+# against $t$ keys, $O(t)$. Attention over a whole sequence stays quadratic either way.
 #
 # ## Summary
 #

@@ -50,7 +50,8 @@ def _check_mask(mask, scores_shape: tuple) -> np.ndarray | None:
         raise TypeError(
             f"attention mask: expected a boolean array (True = may attend), got dtype "
             f"{keep.dtype}. An additive 0/-inf mask m converts with m == 0, a 1/0 mask with "
-            "m.astype(bool)"
+            "m.astype(bool); and Function.apply turns positional inputs into float32 Tensors, "
+            "so pass a mask as a keyword: MaskedSoftmax.apply(scores, mask=keep)"
         )
     try:
         shape = np.broadcast_shapes(keep.shape, tuple(scores_shape))
