@@ -1823,7 +1823,7 @@ plt.show()
 # systems section met the same effect). From there on the points follow the slope-2 guide:
 # doubling the context costs about four times the time, and four times the memory, per
 # layer. On the course's shared 2-core machine (one BLAS thread) the fitted exponent for
-# $T \ge 512$ came out between 2.2 and 2.6 in four runs, and the local exponents were
+# $T \ge 512$ came out between 2.0 and 2.6 over six runs, and the local exponents were
 # noisier (1.4 to 3.8), because other programs share the machine: measure more than once
 # before you trust one number.
 #
