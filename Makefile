@@ -8,7 +8,7 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer release-solutions clean
+.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -66,6 +66,9 @@ bench-conv:  ## Conv2d forward+backward (im2col, loops), a LeNet step, vs PyTorc
 
 bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs Rust tokenizers
 	$(CK) bench tokenizer
+
+bench-transformer:  ## the Shakespeare GPT: a training step and a generation step vs PyTorch
+	$(CK) bench transformer
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build
