@@ -1,0 +1,401 @@
+"""Grading otter submissions with `otter run` (no Docker), and their grades in the gradebook.
+
+- `run_otter`: one submission (a notebook, or the zip `grader.export()` makes) through
+  `otter run -a <zip>`, in a child process with a wall-clock limit, the plugin of that very
+  zip on PYTHONPATH; the result is the points of each test cell, keyed by nbgrader grade_id.
+- `grade_folder`: every student's submission under `otter-submitted/<student>/<assignment>/`
+  (the layout of nbgrader's `submitted/`; a `timestamp.txt` beside it counts for lateness),
+  results kept as JSON in `gradebook/otter/<assignment>/<student>.json`.
+- `record`: those points written into the nbgrader gradebook as the submission's grades
+  (with the course's late policy and the review scan's flags), so `coursekit export` (the
+  Canvas CSV) and `coursekit report` read otter's grades exactly as they read nbgrader's.
+
+`otter run` contains nothing: student code runs with the grader's rights (see
+docs/deploy-otter-gradescope.md); Gradescope's container is the isolation.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+from nbformat import NotebookNode
+
+from tito import cells
+
+from ..modules import REPO, Module
+from ..tools import tool_env
+from . import assignment
+
+# The kernel `otter run` starts here: this environment's Python, without the finder that the
+# editable install of this repository adds, so a notebook imports tinytorch only from the
+# earlier modules the autograder ships (as in Gradescope's image, which has no other).
+KERNEL_LAUNCHER = """\
+import sys
+
+here = sys.path.pop(0)  # this launcher's folder
+sys.meta_path[:] = [f for f in sys.meta_path if "__editable__" not in str(f.__module__)]
+for name in [n for n in sys.modules if n == "tinytorch" or n.startswith("tinytorch.")]:
+    del sys.modules[name]
+from ipykernel import kernelapp
+
+kernelapp.launch_new_instance()
+"""
+TIMEOUT = 600.0  # seconds for one submission, all cells (nbgrader: 120 s per cell)
+SUBMITTED = "otter-submitted"
+KEY = cells.COURSE_KEY
+
+
+@dataclass
+class OtterResult:
+    """What `otter run` gave one submission: points per test cell (nbgrader grade_id)."""
+
+    points: dict[str, float] = field(default_factory=dict)
+    max_points: dict[str, float] = field(default_factory=dict)
+    error: str | None = None  # otter failed (no results, a timeout, a refused submission)
+    seconds: float = 0.0
+    messages: dict[str, str] = field(default_factory=dict)  # grade_id -> what otter said
+
+    @property
+    def score(self) -> float:
+        return sum(self.points.values())
+
+    @property
+    def max_score(self) -> float:
+        return sum(self.max_points.values())
+
+    @property
+    def failed(self) -> list[str]:
+        return [g for g, m in self.max_points.items() if self.points.get(g, 0.0) < m]
+
+    def to_json(self) -> dict:
+        return {
+            "points": self.points,
+            "max_points": self.max_points,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "messages": self.messages,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict) -> OtterResult:
+        return cls(
+            data["points"],
+            data["max_points"],
+            data.get("error"),
+            data.get("seconds", 0.0),
+            data.get("messages", {}),
+        )
+
+
+# --- submissions -----------------------------------------------------------------------------
+
+
+def student_notebook(module: Module, root: Path = REPO) -> NotebookNode:
+    folder = assignment.module_dir(module, root) / "student"
+    return nbformat.read(folder / module.notebook, as_version=4)
+
+
+def from_nbgrader(otter_nb: NotebookNode, submission: NotebookNode) -> NotebookNode:
+    """The otter notebook with the answers of an nbgrader submission (same cell ids)."""
+    answers = {cells.grade_id(c): c.source for c in submission.cells if cells.is_solution(c)}
+    nb = copy.deepcopy(otter_nb)
+    for cell in nb.cells:
+        meta = cell.metadata.get(KEY) or {}
+        if meta.get("role") == "answer" and meta.get("cell") in answers:
+            cell.source = answers[meta["cell"]]
+    return nb
+
+
+def results_to_points(results: dict, grade_ids: dict[str, str]) -> OtterResult:
+    """otter's results.json (Gradescope's format) as points per grade_id."""
+    result = OtterResult()
+    for test in results.get("tests", []):
+        name = test.get("name")
+        if name in grade_ids and "max_score" in test:
+            gid = grade_ids[name]
+            result.points[gid] = float(test.get("score") or 0.0)
+            result.max_points[gid] = float(test["max_score"])
+            result.messages[gid] = test.get("output", "")
+    return result
+
+
+def run_otter(
+    module: Module,
+    submission: Path,
+    root: Path = REPO,
+    timeout: float = TIMEOUT,
+    autograder: Path | None = None,
+) -> OtterResult:
+    """`otter run` one submission with the module's autograder zip; points per test cell."""
+    folder = assignment.module_dir(module, root)
+    autograder = autograder or folder / assignment.zip_name(module)
+    source_nb = nbformat.read(root / "source" / module.assignment / module.notebook, 4)
+    ids = assignment.grade_ids(source_nb)
+    expected = {gid: 0.0 for gid in ids.values()}
+    maxima = {cells.grade_id(c): cells.points(c) for c in assignment.test_cells(source_nb)}
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
+        tmp = Path(tmp)
+        plugin_dir = tmp / "plugin"  # the plugin of this very zip, for `otter run`'s process
+        plugin_dir.mkdir()
+        with zipfile.ZipFile(autograder) as zf:
+            (plugin_dir / f"{assignment.PLUGIN}.py").write_bytes(zf.read(f"{assignment.PLUGIN}.py"))
+        out = tmp / "out"
+        out.mkdir()
+        env = tool_env(
+            PYTHONPATH=str(plugin_dir),
+            PYTHONWARNINGS="ignore",
+            JUPYTER_PATH=str(_kernel_folder(tmp / "jupyter")),
+        )
+        env.pop("TINYTORCH_SANDBOX", None)
+        command = [
+            str(Path(sys.executable).with_name("otter")),
+            "run",
+            "-a",
+            str(autograder),
+            "-o",
+            str(out),
+            "--no-logo",
+            str(submission),
+        ]
+        error = None
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=tmp,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,  # the kernel too is ended on a timeout
+            )
+            log, _ = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            log, error = "", f"timed out after {timeout:g} s"
+        results_file = out / "results.json"
+        if results_file.is_file():
+            data = json.loads(results_file.read_text())
+            result = results_to_points(data, ids)
+            if not result.points and error is None:
+                error = _otter_error(data) or "otter gave no test results"
+        else:
+            result = OtterResult()
+            error = error or f"otter run failed:\n{log[-2000:]}"
+    result.points = {**expected, **result.points}
+    result.max_points = {**maxima, **result.max_points}
+    result.error = error
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _kernel_folder(folder: Path) -> Path:
+    """A Jupyter data folder whose `python3` kernel is KERNEL_LAUNCHER (see above)."""
+    spec = folder / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "launch.py").write_text(KERNEL_LAUNCHER)
+    kernel = {
+        "argv": [sys.executable, str(spec / "launch.py"), "-f", "{connection_file}"],
+        "display_name": "Python 3 (otter run)",
+        "language": "python",
+    }
+    (spec / "kernel.json").write_text(json.dumps(kernel))
+    return folder
+
+
+def _otter_error(data: dict) -> str | None:
+    for test in data.get("tests", []):
+        if test.get("name") in ("Autograder Error", "Autograder Failed"):
+            return test.get("output", "")[:500]
+    return None
+
+
+def grade_notebooks(
+    module: Module, notebooks: dict[str, NotebookNode], workdir: Path, root: Path = REPO
+) -> dict[str, OtterResult]:
+    """Grade otter notebooks (name -> notebook) one by one with `otter run`."""
+    results = {}
+    for name, nb in notebooks.items():
+        folder = workdir / name
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / module.notebook
+        path.write_text(nbformat.writes(nb), encoding="utf-8")
+        results[name] = run_otter(module, path, root)
+        shutil.rmtree(folder, ignore_errors=True)
+    return results
+
+
+# --- a class: review, grading, the gradebook ------------------------------------------------
+
+OTTER_NAMES = {"otter", "grader", "Checker", "GradingResults", "TestFile", "test_case"}
+OTTER_MODULES = {"otter", "pickle", "dill", "marshal", "shelve"}
+
+
+def review_submission(module: Module, nb: NotebookNode, root: Path = REPO) -> list[str]:
+    """What deserves a human look in an otter submission (the score is never changed).
+
+    The course's review scan on every cell a student wrote (coursekit.grading.scan), and what
+    is otter's own: reaching into otter or its result files, reading the test files, a given
+    cell edited or deleted (it is put back for grading), another module's notebook.
+    """
+    import ast
+
+    from ..grading.scan import review
+    from ..modules import graded_and_later
+
+    template = {
+        (c.metadata.get(KEY) or {}).get("cell"): c for c in student_notebook(module, root).cells
+    }
+    packages = graded_and_later(module.assignment, root)
+    found = []
+    name = (nb.metadata.get("otter") or {}).get("assignment_name")
+    if name != module.assignment:
+        found.append(f"the notebook is for {name!r}, not {module.assignment}")
+    seen = set()
+    for cell in nb.cells:
+        key = (cell.metadata.get(KEY) or {}).get("cell") or cell.get("id")
+        given = template.get(key)
+        role = (given.metadata.get(KEY) or {}).get("role") if given is not None else None
+        seen.add(key)
+        if role in ("given", "checks", "check"):
+            if cell.source.strip() != given.source.strip():
+                found.append(f"{key}: the given cell was edited (put back for grading)")
+            continue
+        if cell.cell_type != "code":
+            continue
+        where = key if given is not None else "an added cell"
+        found += [f"{where}, {f}" for f in review(cell.source, packages)]
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module.split(".")[0]]
+            for imported in sorted(set(names) & OTTER_MODULES):
+                found.append(f"{where}, line {node.lineno}: imports {imported} (otter's machinery)")
+            if isinstance(node, ast.Name) and node.id in OTTER_NAMES:
+                found.append(f"{where}, line {node.lineno}: uses otter's {node.id}")
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                if "tests/" in node.value or node.value.endswith(".OTTER_LOG"):
+                    found.append(f"{where}, line {node.lineno}: names otter's test files")
+    for key, cell in template.items():
+        role = (cell.metadata.get(KEY) or {}).get("role")
+        if role in ("given", "checks", "check") and key not in seen and key != "otter_export":
+            found.append(f"{key}: the given cell was deleted (put back for grading)")
+    return sorted(set(found))
+
+
+def notebook_of(submission: Path) -> NotebookNode | None:
+    """The notebook inside a submission (the file itself, or the one .ipynb in a zip)."""
+    try:
+        if submission.suffix == ".zip":
+            with zipfile.ZipFile(submission) as zf:
+                names = [n for n in zf.namelist() if n.endswith(".ipynb") and "/" not in n]
+                if len(names) != 1:
+                    return None
+                return nbformat.reads(zf.read(names[0]).decode("utf-8"), 4)
+        return nbformat.read(submission, 4)
+    except (OSError, ValueError, zipfile.BadZipFile, UnicodeDecodeError):
+        return None
+
+
+def find_submissions(folder: Path, module: Module) -> dict[str, Path | None]:
+    """student -> their submission under folder/<student>/<assignment>/ (None: unusable)."""
+    found: dict[str, Path | None] = {}
+    for student_dir in sorted(p for p in folder.iterdir() if p.is_dir()):
+        here = student_dir / module.assignment
+        if not here.is_dir():
+            continue
+        files = sorted(p for p in here.iterdir() if p.suffix in (".zip", ".ipynb"))
+        found[student_dir.name] = files[-1] if len(files) >= 1 else None
+    return found
+
+
+def record(course, module: Module, student: str, result: OtterResult, timestamp, findings):
+    """Write one student's otter grades into the gradebook, as autograde would have."""
+    from nbgrader.api import Gradebook
+
+    from ..plugins.late import CoursePolicyLatePenalty
+    from ..plugins.preprocessors import REVIEW_NOTE
+
+    with Gradebook(course.db_url) as gb:
+        gb.find_student(student)  # MissingEntry for a student not on the roster
+        extra = {"timestamp": timestamp} if timestamp is not None else {}
+        submission = gb.update_or_create_submission(module.assignment, student, **extra)
+        notebook = gb.find_submission_notebook(module.name, module.assignment, student)
+        flagged = bool(findings) or result.error is not None
+        for grade in notebook.grades:
+            if grade.name in result.max_points:
+                grade.auto_score = result.points.get(grade.name, 0.0)
+                grade.manual_score = None
+            grade.needs_manual_grade = flagged
+        gb.db.commit()
+        notebook.late_submission_penalty = None
+        late = submission.total_seconds_late or 0.0
+        if late > 0:
+            policy = CoursePolicyLatePenalty(config=course.config)
+            notebook.late_submission_penalty = policy.late_submission_penalty(
+                student, notebook.score, late, max_score=notebook.max_score
+            )
+        notes = list(findings) + ([f"otter: {result.error}"] if result.error else [])
+        comments = sorted(notebook.comments, key=lambda c: c.cell.name)
+        if comments:
+            comments[0].auto_comment = (REVIEW_NOTE + "\n".join(notes)) if notes else None
+        gb.db.commit()
+
+
+def grade_folder(course, module: Module, folder: Path, root: Path = REPO, log=print) -> dict:
+    """Grade every student's otter submission in `folder` and record the grades.
+
+    Returns {student: OtterResult}; students not on the roster are listed and not graded.
+    """
+    from nbgrader.api import Gradebook, MissingEntry
+    from nbgrader.utils import parse_utc
+
+    course.ensure_assignment(module)
+    results_dir = course.gradebook_dir / "otter" / module.assignment
+    results_dir.mkdir(parents=True, exist_ok=True)
+    with Gradebook(course.db_url) as gb:
+        roster = {s.id for s in gb.students}
+    graded = {}
+    for student, path in find_submissions(folder, module).items():
+        if student not in roster:
+            log(f"{student}: not on the roster (make roster), not graded")
+            continue
+        stamp_file = folder / student / module.assignment / "timestamp.txt"
+        timestamp = parse_utc(stamp_file.read_text().strip()) if stamp_file.is_file() else None
+        nb = notebook_of(path) if path is not None else None
+        if nb is None:
+            result = OtterResult(error="no notebook found in the submission")
+            findings = ["the submission holds no readable notebook"]
+        else:
+            findings = review_submission(module, nb, root)
+            result = run_otter(module, path, root)
+        payload = {**result.to_json(), "findings": findings, "submission": str(path)}
+        (results_dir / f"{student}.json").write_text(json.dumps(payload, indent=1))
+        try:
+            record(course, module, student, result, timestamp, findings)
+        except MissingEntry:
+            log(f"{student}: not on the roster, not graded")
+            continue
+        graded[student] = result
+        flag = " (flagged for review)" if findings or result.error else ""
+        log(f"{student}: {result.score:g} / {result.max_score:g}{flag}")
+    return graded
