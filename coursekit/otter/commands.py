@@ -37,8 +37,12 @@ def run(args, console) -> int:
 
 
 def _gates(root: Path, modules, console) -> int:
+    from rich.console import Console
+
     from . import gates
 
+    if not console.is_terminal:  # piped or in a log: wide enough for every column
+        console = Console(width=200)
     verdicts = []
     for module in modules:
         console.print(f"[bold]{module.assignment}[/bold]: grading through otter run ...")
