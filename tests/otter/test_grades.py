@@ -55,8 +55,8 @@ def test_otter_grades_in_the_canvas_csv_and_the_report(tmp_path):
     next(c for c in hacked.cells if c.id == "checks").source += "\ncheck_close = lambda *a: True"
     folder = tmp_path / "otter-submitted"
     _submit(folder, "alice", module, hacked, as_zip=True)
-    # one day and a minute late: 10% of 20 points
-    _submit(folder, "bob", module, no_relu, timestamp="2026-03-02 12:01:00.000000 UTC")
+    # six hours late: one started day, 10% of 20 points
+    _submit(folder, "bob", module, no_relu, timestamp="2026-03-01 18:00:00.000000 UTC")
     _submit(folder, "carol", module, student_nb)
     _submit(folder, "mallory", module, solution)
     said = []
