@@ -44,7 +44,7 @@ from tito import cells
 
 from ..authoring import markers
 from ..authoring.references import INTEGRATION_WORDS, SETUP_WORDS
-from ..modules import REPO, Module
+from ..modules import REPO, Module, discover
 from ..tools import write_notebook
 from . import cases
 
@@ -328,18 +328,25 @@ def requirements(module: Module, lock: Path) -> str:
     return "".join(f"{p}\n" for p in wanted)
 
 
-def earlier_package(root: Path, module: Module) -> dict[Path, bytes]:
-    """The reference package's files of the modules before `module` (never its own).
+def earlier_package(package_root: Path, module: Module, root: Path = REPO) -> dict[Path, bytes]:
+    """The reference package's files of the modules before `module` (never its own): each
+    earlier module's file and the `__init__.py` files on the way to it, as the grading
+    sandbox leaves them (coursekit.grading.sandbox.allowed_reference).
 
     The package's `__init__.py` always comes along: beside the notebook it is the `tinytorch`
     a kernel imports first, so an installed full reference (this repository's, under a local
     `otter run`) is never reached by `import tinytorch...`.
     """
-    from ..grading.sandbox import allowed_reference
-
-    files = allowed_reference(root / "tinytorch", module.assignment)
+    files: dict[Path, bytes] = {}
+    for earlier in discover(root):
+        if earlier.number >= module.number:
+            continue
+        relative = earlier.package_file
+        for part in [relative, *(p / "__init__.py" for p in relative.parents if p.parts)]:
+            if (package_root / part).is_file():
+                files[part] = (package_root / part).read_bytes()
     init = Path("tinytorch", "__init__.py")
-    files.setdefault(init, (root / init).read_bytes())
+    files.setdefault(init, (package_root / init).read_bytes())
     return files
 
 
@@ -379,7 +386,7 @@ def write_assignment(
     nb = student_notebook(module, source_nb, release_nb)
     write_notebook(nb, student / module.notebook)
     write_notebook(grading_template(nb), grader / "template.ipynb")
-    package = earlier_package(package_root, module)
+    package = earlier_package(package_root, module, root)
     _write_files(student, package)
     _write_files(grader, package)
     extras = [
