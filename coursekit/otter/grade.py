@@ -375,6 +375,20 @@ def notebook_of(submission: Path) -> NotebookNode | None:
         return None
 
 
+def extra_files(submission: Path) -> list[str]:
+    """Files of a submission zip besides its notebook and otter's own (the plugin removes
+    them before grading; a `numpy.py` there would have been imported instead of NumPy)."""
+    if submission.suffix != ".zip":
+        return []
+    try:
+        with zipfile.ZipFile(submission) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+    except zipfile.BadZipFile:
+        return []
+    ours = {"__zip_filename__", ".OTTER_LOG"}
+    return sorted(n for n in names if n not in ours and not n.endswith((".ipynb", ".pdf")))
+
+
 def find_submissions(folder: Path, module: Module) -> dict[str, Path | None]:
     """student -> their submission under folder/<student>/<assignment>/ (None: unusable)."""
     found: dict[str, Path | None] = {}
@@ -446,6 +460,9 @@ def grade_folder(course, module: Module, folder: Path, root: Path = REPO, log=pr
             findings = ["the submission holds no readable notebook"]
         else:
             findings = review_submission(module, nb, root)
+            extra = extra_files(path)
+            if extra:
+                findings.append(f"the zip holds other files (not graded): {', '.join(extra)}")
             result = run_otter(module, path, root)
         payload = {**result.to_json(), "findings": findings, "submission": str(path)}
         (results_dir / f"{student}.json").write_text(json.dumps(payload, indent=1))

@@ -178,3 +178,29 @@ def test_plugin_never_runs_student_code_before_the_checks():
 def test_graded_checks_protect_and_call_otter_directly():
     checks = _by_role(_template(), "check")
     assert all(c.source.startswith('_grading.protect()\n__import__("otter")') for c in checks)
+
+
+def test_plugin_keeps_only_the_notebook_and_what_the_autograder_ships(tmp_path):
+    source, here = tmp_path / "source", tmp_path / "submission"
+    (source / "files" / "tinytorch" / "core").mkdir(parents=True)
+    (source / "files" / "tinytorch" / "__init__.py").write_text("# shipped\n")
+    (source / "files" / "tinytorch" / "core" / "tensor.py").write_text("# shipped tensor\n")
+    (here / "tests").mkdir(parents=True)
+    (here / "tests" / "relu.py").write_text("# a test\n")
+    (here / "activations.ipynb").write_text("{}")
+    (here / "numpy.py").write_text("allclose = lambda *a, **k: True\n")
+    (here / "tinytorch" / "core").mkdir(parents=True)
+    (here / "tinytorch" / "__init__.py").write_text("# the student's\n")
+    (here / "tinytorch" / "core" / "activations.py").write_text("# the student's\n")
+    plugin = tinytorch_otter.GradeLikeNbgrader(str(here / "activations.ipynb"), {}, {})
+    plugin.before_grading(None)
+    left = sorted(p.relative_to(here).as_posix() for p in here.rglob("*") if p.is_file())
+    assert left == [
+        "activations.ipynb",
+        "tests/relu.py",
+        "tinytorch/__init__.py",
+        "tinytorch/core/tensor.py",
+    ]
+    assert (here / "tinytorch" / "__init__.py").read_text() == "# shipped\n"
+    assert plugin.removed == ["numpy.py"]
+    assert "numpy.py" in plugin.generate_report()

@@ -5,6 +5,10 @@ Shipped at the top of every autograder zip as `tinytorch_otter.py` (Gradescope r
 puts the same file on PYTHONPATH for `otter run`) and named in `otter_config.json`. It imports
 nothing from the course's tooling.
 
+`before_grading` leaves in the grading folder only the notebook, otter's own files and what the
+autograder ships (the earlier modules), put back as shipped: a `numpy.py` or a `tinytorch/`
+of the student's in the submission zip would otherwise be imported instead of the real ones.
+
 `before_execution` rebuilds the notebook to run from `template.ipynb` (beside the autograder's
 `otter_config.json`), as nbgrader's OverwriteCells does with the gradebook's copy:
 
@@ -26,6 +30,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import shutil
 
 import nbformat
 from otter.plugins import AbstractOtterPlugin
@@ -95,6 +100,33 @@ class GradeLikeNbgrader(AbstractOtterPlugin):
         # otter grades in <autograder>/submission; the zip's files are in <autograder>/source
         here = os.path.dirname(os.path.abspath(self.submission_path))
         return os.path.join(os.path.dirname(here), "source")
+
+    def before_grading(self, config):
+        here = os.path.dirname(os.path.abspath(self.submission_path))
+        shipped_dir = os.path.join(self._source_dir(), "files")
+        shipped = sorted(os.listdir(shipped_dir)) if os.path.isdir(shipped_dir) else []
+        keep = {os.path.basename(self.submission_path), "tests", "__init__.py"}
+        keep |= {".OTTER_LOG", "__zip_filename__"}
+        self.removed = []
+        for name in sorted(os.listdir(here)):
+            path = os.path.join(here, name)
+            if name in keep or name.endswith((".zip", ".pdf")):
+                continue
+            if name not in shipped:
+                self.removed.append(name)
+            shutil.rmtree(path) if os.path.isdir(path) else os.remove(path)
+        for name in shipped:
+            source = os.path.join(shipped_dir, name)
+            if os.path.isdir(source):
+                shutil.copytree(source, os.path.join(here, name))
+            else:
+                shutil.copy(source, os.path.join(here, name))
+
+    def generate_report(self):
+        removed = getattr(self, "removed", [])
+        return (
+            f"Removed from the submission before grading: {', '.join(removed)}" if removed else ""
+        )
 
     def _template(self):
         name = (self.plugin_config or {}).get("template", "template.ipynb")
