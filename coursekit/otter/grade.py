@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -411,7 +412,9 @@ def record(course, module: Module, student: str, result: OtterResult, timestamp,
     with Gradebook(course.db_url) as gb:
         gb.find_student(student)  # MissingEntry for a student not on the roster
         extra = {"timestamp": timestamp} if timestamp is not None else {}
-        submission = gb.update_or_create_submission(module.assignment, student, **extra)
+        with warnings.catch_warnings():  # SQLAlchemy's autoflush notes on a new submission
+            warnings.simplefilter("ignore")
+            submission = gb.update_or_create_submission(module.assignment, student, **extra)
         notebook = gb.find_submission_notebook(module.name, module.assignment, student)
         flagged = bool(findings) or result.error is not None
         for grade in notebook.grades:
