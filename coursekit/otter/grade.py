@@ -136,6 +136,7 @@ def results_to_points(results: dict, grade_ids: dict[str, str]) -> OtterResult:
 # `otter run` on several submissions in one process (otter.run.main is what the command
 # calls), so otter is imported once: argv = autograder zip, output folder, submissions.
 BATCH_DRIVER = """\
+import json
 import sys
 import traceback
 from pathlib import Path
@@ -144,14 +145,14 @@ sys.modules["rfc3987_syntax"] = None
 import otter.run
 
 zip_path, out = sys.argv[1], Path(sys.argv[2])
-for submission in sys.argv[3:]:
-    target = out / Path(submission).parent.name
-    target.mkdir(parents=True, exist_ok=True)
+for name, submission in json.loads(Path(sys.argv[3]).read_text()):
+    target = out / name
+    target.mkdir(parents=True)
     try:
         otter.run.main(submission, autograder=zip_path, output_dir=str(target), no_logo=True)
     except BaseException:
         (target / "error.txt").write_text(traceback.format_exc()[-2000:])
-    print("graded", submission, flush=True)
+    print("graded", name, flush=True)
 """
 
 
@@ -237,8 +238,8 @@ def run_otter(
 def run_many(
     module: Module, submissions: dict[str, Path], root: Path = REPO, timeout: float = TIMEOUT
 ) -> dict[str, OtterResult]:
-    """`otter run` several submissions (name -> path, each in a folder of its own, named
-    `name`) in one process; one submission's failure is its own."""
+    """`otter run` several submissions (name -> path) in one process, each result in a
+    folder of its own; one submission's failure is its own."""
     autograder = assignment.module_dir(module, root) / assignment.zip_name(module)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="otter-run-") as tmp:
@@ -246,13 +247,14 @@ def run_many(
         out = tmp / "out"
         driver = tmp / "driver.py"
         driver.write_text(BATCH_DRIVER)
-        command = [sys.executable, str(driver), str(autograder), str(out)]
-        command += [str(p) for p in submissions.values()]
+        order = tmp / "submissions.json"
+        order.write_text(json.dumps([[str(i), str(p)] for i, p in enumerate(submissions.values())]))
+        command = [sys.executable, str(driver), str(autograder), str(out), str(order)]
         env = _otter_env(tmp, autograder)
         log, error = _run(command, tmp, env, timeout * len(submissions))
         results = {
-            name: _read_result(module, out / path.parent.name, root, error, log)
-            for name, path in submissions.items()
+            name: _read_result(module, out / str(i), root, error, log)
+            for i, name in enumerate(submissions)
         }
     each = (time.monotonic() - started) / max(1, len(submissions))
     for result in results.values():
