@@ -350,6 +350,20 @@ def earlier_package(package_root: Path, module: Module, root: Path = REPO) -> di
     return files
 
 
+def corpus_files(module: Module, root: Path = REPO) -> dict[Path, bytes]:
+    """The datasets/ files a module's tests read (`data` in module.toml), as `<corpus>/<split>.txt`
+    beside the notebook: load_corpus finds them in the working folder otter grades in."""
+    files = {}
+    for relative in module.data:
+        source = root / "datasets" / relative
+        if not source.is_file():
+            raise FileNotFoundError(
+                f"{module.assignment}: module.toml lists data {relative!r}, but {source} is missing"
+            )
+        files[Path(relative)] = source.read_bytes()
+    return files
+
+
 def otter_config(module: Module) -> dict:
     return {
         "lang": "python",
@@ -397,6 +411,9 @@ def write_assignment(
     for extra in extras:  # a module's own data files sit beside the notebook
         _write_files(student, {Path(extra.name): extra.read_bytes()})
         _write_files(grader, {Path(extra.name): extra.read_bytes()})
+    data = corpus_files(module, root)
+    _write_files(student, data)
+    _write_files(grader, data)
     expected = {}
     for cell in test_cells(source_nb):
         name = question(cell.id)
@@ -412,7 +429,9 @@ def write_assignment(
     (grader / "requirements.txt").write_text(requirements(module, lock))
     plugin = Path(__file__).with_name(f"{PLUGIN}.py").read_text(encoding="utf-8")
     (grader / f"{PLUGIN}.py").write_text(plugin)
-    shipped = sorted({p.parts[0] for p in package} | {e.name for e in extras})
+    shipped = sorted(
+        {p.parts[0] for p in package} | {e.name for e in extras} | {p.parts[0] for p in data}
+    )
     write_zip(grader, folder / zip_name(module), shipped)
     return folder
 

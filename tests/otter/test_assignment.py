@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import zipfile
 
 import nbformat
@@ -67,6 +68,24 @@ def test_shipped_package_holds_only_earlier_modules():
         assert {s for s in shipped if not s.endswith("__init__.py")} == earlier
         later = graded_and_later(module.assignment)
         assert not any(p.replace("/", ".").removesuffix(".py") in later for p in shipped)
+
+
+def test_corpus_files_the_tests_read_are_shipped_byte_for_byte():
+    module = find("10_tokenization")
+    assert "shakespeare/train.txt" in module.data
+    folder = assignment.module_dir(module)
+    contents = assignment.zip_contents(folder / assignment.zip_name(module))
+    for relative in module.data:
+        original = (REPO / "datasets" / relative).read_bytes()
+        assert (folder / "student" / relative).read_bytes() == original
+        assert (folder / "autograder" / relative).read_bytes() == original
+        assert contents[f"files/{relative}"] == original
+
+
+def test_a_missing_corpus_file_is_named(tmp_path):
+    module = dataclasses.replace(find("10_tokenization"), data=("shakespeare/nope.txt",))
+    with pytest.raises(FileNotFoundError, match="shakespeare/nope.txt"):
+        assignment.corpus_files(module)
 
 
 def test_zip_is_deterministic_and_holds_the_autograder(tmp_path):

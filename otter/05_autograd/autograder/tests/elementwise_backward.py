@@ -11,29 +11,90 @@ name = 'elementwise_backward'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_elementwise_backward'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 b = np.array([10.0, 20.0, 30.0])
 out, (ga, gb) = run_rule(Mul, [a, b])
-assert_array(out, a * b, "Mul.forward(a, b) with a (2, 3) and b (3,)")
-assert_array(ga, [[10, 20, 30], [10, 20, 30]], "Mul: the gradient for a is g * b")
-assert_array(gb, [5, 7, 9], "Mul: the gradient for b (3,) is g * a summed over the 2 rows")
+assert_values(out, a * b, "Mul.forward(a, b) with a (2, 3) and b (3,)")
+assert_values(ga, [[10, 20, 30], [10, 20, 30]], "Mul: the gradient for a is g * b")
+assert_values(gb, [5, 7, 9], "Mul: the gradient for b (3,) is g * a summed over the 2 rows")
 out, (ga, gb) = run_rule(Add, [np.zeros((3, 1)), np.ones((1, 4))])
-assert_array(out, np.ones((3, 4)), "Add.forward of (3, 1) and (1, 4)")
-assert_array(ga, [[4], [4], [4]], "Add (3, 1) + (1, 4): a's column was used by 4 columns")
-assert_array(gb, [[3, 3, 3, 3]], "Add (3, 1) + (1, 4): b's row was used by 3 rows")
+assert_values(out, np.ones((3, 4)), "Add.forward of (3, 1) and (1, 4)")
+assert_values(ga, [[4], [4], [4]], "Add (3, 1) + (1, 4): a's column was used by 4 columns")
+assert_values(gb, [[3, 3, 3, 3]], "Add (3, 1) + (1, 4): b's row was used by 3 rows")
 out, (ga, gb) = run_rule(Sub, [2.0, [1.0, -1.0, 3.0]])
-assert_array(out, [1, 3, -1], "Sub.forward(2, x): a 0-d left operand")
-assert_array(ga, 3.0, "Sub (2 - x): the 0-d 2 was used 3 times, its gradient is 0-d")
-assert_array(gb, [-1, -1, -1], "Sub (2 - x): the gradient for x is -g")
+assert_values(out, [1, 3, -1], "Sub.forward(2, x): a 0-d left operand")
+assert_values(ga, 3.0, "Sub (2 - x): the 0-d 2 was used 3 times, its gradient is 0-d")
+assert_values(gb, [-1, -1, -1], "Sub (2 - x): the gradient for x is -g")
 out, (ga, gb) = run_rule(Div, [[6.0, -3.0], [2.0, 4.0]], upstream=[1.0, 2.0])
-assert_array(out, [3.0, -0.75], "Div.forward([6, -3], [2, 4])")
-assert_array(ga, [0.5, 0.5], "Div: the gradient for a is g / b = [1/2, 2/4]")
-assert_array(gb, [-1.5, 0.375], "Div: the gradient for b is -g * a / b**2 = [-6/4, 6/16]")
+assert_values(out, [3.0, -0.75], "Div.forward([6, -3], [2, 4])")
+assert_values(ga, [0.5, 0.5], "Div: the gradient for a is g / b = [1/2, 2/4]")
+assert_values(gb, [-1.5, 0.375], "Div: the gradient for b is -g * a / b**2 = [-6/4, 6/16]")
 out, grads = run_rule(Neg, [[1.0, -2.0]], upstream=[3.0, 5.0])
-assert_array(out, [-1.0, 2.0], "Neg.forward([1, -2])")
-assert_array(grads[0], [-3.0, -5.0], "Neg: the gradient is -g")
+assert_values(out, [-1.0, 2.0], "Neg.forward([1, -2])")
+assert_values(grads[0], [-3.0, -5.0], "Neg: the gradient is -g")
 rng = np.random.default_rng(5)
 check_backward(Add, [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], "Add (2, 3)")
 check_backward(Sub, [rng.standard_normal((3, 1)), rng.standard_normal((1, 4))], "Sub (3,1)-(1,4)")
@@ -42,27 +103,87 @@ check_backward(Div, [rng.standard_normal(4), rng.uniform(1, 2, (3, 4))], "Div (4
 check_backward(Neg, [rng.standard_normal((2, 2))], "Neg (2, 2)")
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+### END HIDDEN TESTS
 a = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 b = np.array([10.0, 20.0, 30.0])
 out, (ga, gb) = run_rule(Mul, [a, b])
-assert_array(out, a * b, "Mul.forward(a, b) with a (2, 3) and b (3,)")
-assert_array(ga, [[10, 20, 30], [10, 20, 30]], "Mul: the gradient for a is g * b")
-assert_array(gb, [5, 7, 9], "Mul: the gradient for b (3,) is g * a summed over the 2 rows")
+assert_values(out, a * b, "Mul.forward(a, b) with a (2, 3) and b (3,)")
+assert_values(ga, [[10, 20, 30], [10, 20, 30]], "Mul: the gradient for a is g * b")
+assert_values(gb, [5, 7, 9], "Mul: the gradient for b (3,) is g * a summed over the 2 rows")
 out, (ga, gb) = run_rule(Add, [np.zeros((3, 1)), np.ones((1, 4))])
-assert_array(out, np.ones((3, 4)), "Add.forward of (3, 1) and (1, 4)")
-assert_array(ga, [[4], [4], [4]], "Add (3, 1) + (1, 4): a's column was used by 4 columns")
-assert_array(gb, [[3, 3, 3, 3]], "Add (3, 1) + (1, 4): b's row was used by 3 rows")
+assert_values(out, np.ones((3, 4)), "Add.forward of (3, 1) and (1, 4)")
+assert_values(ga, [[4], [4], [4]], "Add (3, 1) + (1, 4): a's column was used by 4 columns")
+assert_values(gb, [[3, 3, 3, 3]], "Add (3, 1) + (1, 4): b's row was used by 3 rows")
 out, (ga, gb) = run_rule(Sub, [2.0, [1.0, -1.0, 3.0]])
-assert_array(out, [1, 3, -1], "Sub.forward(2, x): a 0-d left operand")
-assert_array(ga, 3.0, "Sub (2 - x): the 0-d 2 was used 3 times, its gradient is 0-d")
-assert_array(gb, [-1, -1, -1], "Sub (2 - x): the gradient for x is -g")
+assert_values(out, [1, 3, -1], "Sub.forward(2, x): a 0-d left operand")
+assert_values(ga, 3.0, "Sub (2 - x): the 0-d 2 was used 3 times, its gradient is 0-d")
+assert_values(gb, [-1, -1, -1], "Sub (2 - x): the gradient for x is -g")
 out, (ga, gb) = run_rule(Div, [[6.0, -3.0], [2.0, 4.0]], upstream=[1.0, 2.0])
-assert_array(out, [3.0, -0.75], "Div.forward([6, -3], [2, 4])")
-assert_array(ga, [0.5, 0.5], "Div: the gradient for a is g / b = [1/2, 2/4]")
-assert_array(gb, [-1.5, 0.375], "Div: the gradient for b is -g * a / b**2 = [-6/4, 6/16]")
+assert_values(out, [3.0, -0.75], "Div.forward([6, -3], [2, 4])")
+assert_values(ga, [0.5, 0.5], "Div: the gradient for a is g / b = [1/2, 2/4]")
+assert_values(gb, [-1.5, 0.375], "Div: the gradient for b is -g * a / b**2 = [-6/4, 6/16]")
 out, grads = run_rule(Neg, [[1.0, -2.0]], upstream=[3.0, 5.0])
-assert_array(out, [-1.0, 2.0], "Neg.forward([1, -2])")
-assert_array(grads[0], [-3.0, -5.0], "Neg: the gradient is -g")
+assert_values(out, [-1.0, 2.0], "Neg.forward([1, -2])")
+assert_values(grads[0], [-3.0, -5.0], "Neg: the gradient is -g")
 rng = np.random.default_rng(5)
 check_backward(Add, [rng.standard_normal((2, 3)), rng.standard_normal((2, 3))], "Add (2, 3)")
 check_backward(Sub, [rng.standard_normal((3, 1)), rng.standard_normal((1, 4))], "Sub (3,1)-(1,4)")
@@ -106,10 +227,10 @@ for index, shape in enumerate([(3,), (2, 3, 2), ()]):
 # hidden: forward keeps the inputs' dtype and returns values of the broadcast shape
 out = Mul.forward(Context(), np.ones((2, 1), np.float32), np.full(3, 2.0, np.float32))
 assert isinstance(out, np.ndarray) and out.dtype == np.float32, "float32 in, float32 out"
-assert out.shape == (2, 3) and np.allclose(out, 2.0), "the broadcast shape"
+assert out.shape == (2, 3) and check_close(out, np.full((2, 3), 2.0)), "the broadcast shape"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(30, 52, 'every element-wise rule matches float64 central differences, shapes broadcasting both ways'), (53, 57, 'subtraction and division treat their two operands differently'), (58, 61, 'negation of any shape, 0-d included'), (62, 66, "forward keeps the inputs' dtype and returns values of the broadcast shape")]
+HIDDEN = [(90, 112, 'every element-wise rule matches float64 central differences, shapes broadcasting both ways'), (113, 117, 'subtraction and division treat their two operands differently'), (118, 121, 'negation of any shape, 0-d included'), (122, 126, "forward keeps the inputs' dtype and returns values of the broadcast shape")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,15 +11,60 @@ name = 'function_base'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_function_base'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 g = np.arange(6.0).reshape(2, 3)
-assert_array(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
-assert_array(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
-assert_array(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
-assert_array(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
-assert_array(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
-assert np.array_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
+assert_values(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
+assert_values(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
+assert_values(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
+assert_values(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
+assert_values(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
+assert check_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
 
 
 class Scale(Function):
@@ -63,13 +108,57 @@ assert z.requires_grad is False and getattr(z, "grad_fn", None) is None, (
 assert_tensor(Scale.apply(2.5, factor=2.0), 5.0, "Scale.apply(2.5): a number becomes a Tensor")
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck'])
+del _reference_0
+### END HIDDEN TESTS
 g = np.arange(6.0).reshape(2, 3)
-assert_array(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
-assert_array(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
-assert_array(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
-assert_array(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
-assert_array(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
-assert np.array_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
+assert_values(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
+assert_values(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
+assert_values(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
+assert_values(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
+assert_values(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
+assert check_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
 
 
 class Scale(Function):
@@ -130,7 +219,7 @@ cases = [
 ]
 for shape, expected in cases:
     assert _h_close(unbroadcast(g3, shape), expected, 1e-9, 1e-12), "unbroadcast to each shape"
-assert np.array_equal(g3, g3_copy), "unbroadcast leaves its input unchanged"
+assert check_equal(g3, g3_copy), "unbroadcast leaves its input unchanged"
 # hidden: a 0-d gradient stays 0-d and a single-element shape keeps its axes
 assert _h_close(unbroadcast(np.array(2.5), ()), 2.5), "a 0-d gradient for a 0-d input"
 assert _h_close(unbroadcast(np.ones((5, 1)), (1,)), [5.0]), "(5, 1) down to (1,)"
@@ -156,7 +245,7 @@ b = Tensor([2.0, -1.0])
 out = _HRecord.apply(a, b, power=3)
 ctx, got_a, got_b, power = _HRecord.calls[-1]
 assert type(got_a) is np.ndarray and type(got_b) is np.ndarray, "forward receives arrays"
-assert np.array_equal(got_a, a.data) and np.array_equal(got_b, b.data), "the inputs' data"
+assert check_equal(got_a, a.data) and check_equal(got_b, b.data), "the inputs' data"
 assert power == 3, "keyword arguments reach forward"
 assert isinstance(ctx, Context), "forward receives a Context"
 assert _h_close(out.data, [[8.0, -2.0], [24.0, -4.0]]), "the output holds forward's result"
@@ -202,7 +291,7 @@ assert wide.data.dtype == np.float64, "results are wrapped with _output_tensor"
 assert getattr(wide, "grad_fn", None) is None, "nothing is recorded during numerical passes"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(51, 68, 'unbroadcast sums the added leading axes and the stretched length-1 axes'), (69, 74, 'a 0-d gradient stays 0-d and a single-element shape keeps its axes'), (75, 97, "apply hands forward the inputs' arrays and the keyword arguments"), (98, 103, 'the output is a new float32 Tensor, also for float64 or NumPy-scalar results'), (104, 113, 'the node records the class, the context forward filled and the inputs in order'), (114, 121, 'numbers, lists and arrays become constant Tensors among the parents'), (122, 132, 'nothing is recorded without an input that requires grad, or inside no_grad'), (133, 138, "during gradcheck's numerical passes results are float64 and nothing is recorded")]
+HIDDEN = [(95, 112, 'unbroadcast sums the added leading axes and the stretched length-1 axes'), (113, 118, 'a 0-d gradient stays 0-d and a single-element shape keeps its axes'), (119, 141, "apply hands forward the inputs' arrays and the keyword arguments"), (142, 147, 'the output is a new float32 Tensor, also for float64 or NumPy-scalar results'), (148, 157, 'the node records the class, the context forward filled and the inputs in order'), (158, 165, 'numbers, lists and arrays become constant Tensors among the parents'), (166, 176, 'nothing is recorded without an input that requires grad, or inside no_grad'), (177, 182, "during gradcheck's numerical passes results are float64 and nothing is recorded")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,22 +11,296 @@ name = 'loss_backward'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_loss_backward'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+class _reference_7:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _check_matmul(a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a @ b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g = grad_output
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape)
+        grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape)
+        return (grad_a.reshape(a.shape), grad_b.reshape(b.shape))
+_grading.use_reference('MatMul', _reference_7, ['forward', 'backward'])
+del _reference_7
+class _reference_8:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shape: tuple) -> np.ndarray:
+        shape = _reshape_target(x.shape, shape)
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (grad_output.reshape(ctx.input_shape),)
+_grading.use_reference('Reshape', _reference_8, ['forward', 'backward'])
+del _reference_8
+class _reference_9:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim0: int=-2, dim1: int=-1) -> np.ndarray:
+        ctx.dims = (dim0, dim1)
+        if x.ndim < 2:
+            return x
+        return np.swapaxes(x, dim0, dim1)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        if grad_output.ndim < 2:
+            return (grad_output,)
+        return (np.swapaxes(grad_output, *ctx.dims),)
+_grading.use_reference('Transpose', _reference_9, ['forward', 'backward'])
+del _reference_9
+class _reference_10:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, key) -> np.ndarray:
+        ctx.input_shape, ctx.key = (x.shape, key)
+        return x[key]
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        grad = np.zeros(ctx.input_shape, grad_output.dtype)
+        np.add.at(grad, ctx.key, grad_output)
+        return (grad,)
+_grading.use_reference('GetItem', _reference_10, ['forward', 'backward'])
+del _reference_10
+class _reference_11:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        grad = grad_output
+        if ctx.axis is not None and (not ctx.keepdims):
+            grad = np.expand_dims(grad, ctx.axis)
+        return (np.broadcast_to(grad, ctx.input_shape),)
+_grading.use_reference('Sum', _reference_11, ['forward', 'backward'])
+del _reference_11
+class _reference_12:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        out = np.mean(x, axis=axis, keepdims=keepdims)
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        ctx.count = x.size / np.size(out)
+        return out
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (Sum.backward(ctx, grad_output)[0] / ctx.count,)
+_grading.use_reference('Mean', _reference_12, ['forward', 'backward'])
+del _reference_12
+class _reference_13:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        winners = (x == np.max(x, axis=axis, keepdims=True)).astype(x.dtype)
+        ctx.share = winners / np.sum(winners, axis=axis, keepdims=True)
+        return np.max(x, axis=axis, keepdims=keepdims)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (Sum.backward(ctx, grad_output)[0] * ctx.share,)
+_grading.use_reference('Max', _reference_13, ['forward', 'backward'])
+del _reference_13
+class _reference_14:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        positive, = ctx.saved_tensors
+        return (grad_output * positive,)
+_grading.use_reference('ReLU', _reference_14, ['forward', 'backward'])
+del _reference_14
+class _reference_15:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        top = np.exp(np.minimum(x, 0))
+        other = np.exp(-np.maximum(x, 0))
+        s = top / (top + other)
+        ctx.save_for_backward(s)
+        return s
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        s, = ctx.saved_tensors
+        return (grad_output * s * (1 - s),)
+_grading.use_reference('Sigmoid', _reference_15, ['forward', 'backward'])
+del _reference_15
+class _reference_16:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        t, = ctx.saved_tensors
+        return (grad_output * (1 - t * t),)
+_grading.use_reference('Tanh', _reference_16, ['forward', 'backward'])
+del _reference_16
+class _reference_17:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x))
+        ctx.save_for_backward(x, t)
+        return 0.5 * x * (1 + t)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        x, t = ctx.saved_tensors
+        du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
+        return (grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
+_grading.use_reference('GELU', _reference_17, ['forward', 'backward'])
+del _reference_17
+class _reference_18:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int=-1) -> np.ndarray:
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        s = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(s)
+        ctx.dim = dim
+        return s
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        s, = ctx.saved_tensors
+        inner = np.sum(grad_output * s, axis=ctx.dim, keepdims=True)
+        return (s * (grad_output - inner),)
+_grading.use_reference('Softmax', _reference_18, ['forward', 'backward'])
+del _reference_18
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 out, (g,) = run_rule(LogSoftmax, [[0.0, 0.0]], upstream=[1.0, 0.0])
-assert_array(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
-assert_array(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
+assert_values(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
+assert_values(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
 out, (gp, gy) = run_rule(MSE, [[2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]])
-assert_array(out, 0.375, "MSE.forward of Module 04's example")
-assert_array(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
-assert_array(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
+assert_values(out, 0.375, "MSE.forward of Module 04's example")
+assert_values(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
+assert_values(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
 out, (gz, gt) = run_rule(CrossEntropy, [[[0.0, 0.0], [0.0, 0.0]], [0, 1]])
-assert_array(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
-assert_array(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
+assert_values(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
+assert_values(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
 assert gt is None, f"CrossEntropy: class targets get no gradient (None), got {gt!r}."
 out, (gp, gy) = run_rule(BinaryCrossEntropy, [[0.5, 0.0], [1.0, 1.0]])
-assert_array(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
-assert_array(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
+assert_values(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
+assert_values(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
 assert gy is None, f"BinaryCrossEntropy: targets get no gradient (None), got {gy!r}."
 rng = np.random.default_rng(10)
 check_backward(LogSoftmax, [rng.standard_normal((3, 4))], "LogSoftmax along dim=0", dim=0)
@@ -44,20 +318,293 @@ err = raised(lambda: MSE.forward(Context(), np.ones((4, 1)), np.ones(4)))
 assert isinstance(err, ValueError), f"MSE of (4, 1) and (4,) should raise ValueError, got {err!r}"
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+class _reference_7:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _check_matmul(a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a @ b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g = grad_output
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape)
+        grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape)
+        return (grad_a.reshape(a.shape), grad_b.reshape(b.shape))
+_grading.use_reference('MatMul', _reference_7, ['forward', 'backward'])
+del _reference_7
+class _reference_8:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, shape: tuple) -> np.ndarray:
+        shape = _reshape_target(x.shape, shape)
+        ctx.input_shape = x.shape
+        return x.reshape(shape)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (grad_output.reshape(ctx.input_shape),)
+_grading.use_reference('Reshape', _reference_8, ['forward', 'backward'])
+del _reference_8
+class _reference_9:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim0: int=-2, dim1: int=-1) -> np.ndarray:
+        ctx.dims = (dim0, dim1)
+        if x.ndim < 2:
+            return x
+        return np.swapaxes(x, dim0, dim1)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        if grad_output.ndim < 2:
+            return (grad_output,)
+        return (np.swapaxes(grad_output, *ctx.dims),)
+_grading.use_reference('Transpose', _reference_9, ['forward', 'backward'])
+del _reference_9
+class _reference_10:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, key) -> np.ndarray:
+        ctx.input_shape, ctx.key = (x.shape, key)
+        return x[key]
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        grad = np.zeros(ctx.input_shape, grad_output.dtype)
+        np.add.at(grad, ctx.key, grad_output)
+        return (grad,)
+_grading.use_reference('GetItem', _reference_10, ['forward', 'backward'])
+del _reference_10
+class _reference_11:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        grad = grad_output
+        if ctx.axis is not None and (not ctx.keepdims):
+            grad = np.expand_dims(grad, ctx.axis)
+        return (np.broadcast_to(grad, ctx.input_shape),)
+_grading.use_reference('Sum', _reference_11, ['forward', 'backward'])
+del _reference_11
+class _reference_12:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        out = np.mean(x, axis=axis, keepdims=keepdims)
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        ctx.count = x.size / np.size(out)
+        return out
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (Sum.backward(ctx, grad_output)[0] / ctx.count,)
+_grading.use_reference('Mean', _reference_12, ['forward', 'backward'])
+del _reference_12
+class _reference_13:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, axis=None, keepdims: bool=False) -> np.ndarray:
+        ctx.input_shape, ctx.axis, ctx.keepdims = (x.shape, axis, keepdims)
+        winners = (x == np.max(x, axis=axis, keepdims=True)).astype(x.dtype)
+        ctx.share = winners / np.sum(winners, axis=axis, keepdims=True)
+        return np.max(x, axis=axis, keepdims=keepdims)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (Sum.backward(ctx, grad_output)[0] * ctx.share,)
+_grading.use_reference('Max', _reference_13, ['forward', 'backward'])
+del _reference_13
+class _reference_14:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(x > 0)
+        return np.maximum(x, 0)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        positive, = ctx.saved_tensors
+        return (grad_output * positive,)
+_grading.use_reference('ReLU', _reference_14, ['forward', 'backward'])
+del _reference_14
+class _reference_15:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        top = np.exp(np.minimum(x, 0))
+        other = np.exp(-np.maximum(x, 0))
+        s = top / (top + other)
+        ctx.save_for_backward(s)
+        return s
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        s, = ctx.saved_tensors
+        return (grad_output * s * (1 - s),)
+_grading.use_reference('Sigmoid', _reference_15, ['forward', 'backward'])
+del _reference_15
+class _reference_16:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(x)
+        ctx.save_for_backward(t)
+        return t
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        t, = ctx.saved_tensors
+        return (grad_output * (1 - t * t),)
+_grading.use_reference('Tanh', _reference_16, ['forward', 'backward'])
+del _reference_16
+class _reference_17:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
+        t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x))
+        ctx.save_for_backward(x, t)
+        return 0.5 * x * (1 + t)
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        x, t = ctx.saved_tensors
+        du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
+        return (grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
+_grading.use_reference('GELU', _reference_17, ['forward', 'backward'])
+del _reference_17
+class _reference_18:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, dim: int=-1) -> np.ndarray:
+        e = np.exp(x - np.max(x, axis=dim, keepdims=True))
+        s = e / np.sum(e, axis=dim, keepdims=True)
+        ctx.save_for_backward(s)
+        ctx.dim = dim
+        return s
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        s, = ctx.saved_tensors
+        inner = np.sum(grad_output * s, axis=ctx.dim, keepdims=True)
+        return (s * (grad_output - inner),)
+_grading.use_reference('Softmax', _reference_18, ['forward', 'backward'])
+del _reference_18
+### END HIDDEN TESTS
 out, (g,) = run_rule(LogSoftmax, [[0.0, 0.0]], upstream=[1.0, 0.0])
-assert_array(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
-assert_array(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
+assert_values(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
+assert_values(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
 out, (gp, gy) = run_rule(MSE, [[2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]])
-assert_array(out, 0.375, "MSE.forward of Module 04's example")
-assert_array(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
-assert_array(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
+assert_values(out, 0.375, "MSE.forward of Module 04's example")
+assert_values(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
+assert_values(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
 out, (gz, gt) = run_rule(CrossEntropy, [[[0.0, 0.0], [0.0, 0.0]], [0, 1]])
-assert_array(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
-assert_array(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
+assert_values(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
+assert_values(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
 assert gt is None, f"CrossEntropy: class targets get no gradient (None), got {gt!r}."
 out, (gp, gy) = run_rule(BinaryCrossEntropy, [[0.5, 0.0], [1.0, 1.0]])
-assert_array(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
-assert_array(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
+assert_values(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
+assert_values(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
 assert gy is None, f"BinaryCrossEntropy: targets get no gradient (None), got {gy!r}."
 rng = np.random.default_rng(10)
 check_backward(LogSoftmax, [rng.standard_normal((3, 4))], "LogSoftmax along dim=0", dim=0)
@@ -119,6 +666,22 @@ bounds = np.array([0.25, 0.75, 0.2, 0.8, 0.5])
 out, (gp, _) = run_rule(BinaryCrossEntropy, [bounds, labels], eps=0.25)
 expected = np.array([-4.0, 4.0, 0.0, 0.0, 2.0]) / 5
 assert _h_close(gp, expected), "at the clip boundary the gradient passes, beyond it it is 0"
+# hidden: the losses compute in the dtype of their inputs, float32 included
+z32 = rng.standard_normal((4, 3)).astype(np.float32)
+p32 = rng.uniform(0.05, 0.95, (4, 3)).astype(np.float32)
+y32 = rng.uniform(0.0, 1.0, (4, 3)).astype(np.float32)
+t32 = np.array([2.0, 0.0, 1.0, 1.0], np.float32)
+for function, inputs in [
+    (LogSoftmax, [z32]),
+    (MSE, [z32, y32]),
+    (CrossEntropy, [z32, t32]),
+    (BinaryCrossEntropy, [p32, y32]),
+]:
+    ctx = Context()
+    out = function.forward(ctx, *inputs)
+    assert getattr(out, "dtype", None) == np.float32, "float32 inputs give a float32 result"
+    grads = function.backward(ctx, np.ones(np.shape(out), np.float32))
+    assert getattr(grads[0], "dtype", None) == np.float32, "and a float32 gradient"
 # hidden: the losses reject bad inputs with Module 04's errors
 bad_calls = [
     lambda: MSE.forward(Context(), np.ones((3, 1)), np.ones(3)),
@@ -138,7 +701,7 @@ for call in bad_calls:
     assert err is not None, "bad inputs raise ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(32, 42, 'log-softmax along every axis matches float64 central differences'), (43, 46, 'mean squared error gives gradients to predictions and targets'), (47, 57, 'cross-entropy is (softmax - one-hot) / N for the logits and None for the targets'), (58, 75, 'binary cross-entropy clips, and clipped predictions get no gradient'), (76, 93, "the losses reject bad inputs with Module 04's errors")]
+HIDDEN = [(305, 315, 'log-softmax along every axis matches float64 central differences'), (316, 319, 'mean squared error gives gradients to predictions and targets'), (320, 330, 'cross-entropy is (softmax - one-hot) / N for the logits and None for the targets'), (331, 348, 'binary cross-entropy clips, and clipped predictions get no gradient'), (349, 364, 'the losses compute in the dtype of their inputs, float32 included'), (365, 382, "the losses reject bad inputs with Module 04's errors")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,15 +11,129 @@ name = 'matmul_backward'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_matmul_backward'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 A = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 B = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 G = np.array([[1.0, 0.0], [0.0, 2.0]])
 out, (gA, gB) = run_rule(MatMul, [A, B], upstream=G)
-assert_array(out, A @ B, "MatMul.forward(A, B) with A (2, 3) and B (3, 2)")
-assert_array(gA, G @ B.T, "MatMul: the gradient for A is G @ B.T, shape (2, 3)")
-assert_array(gB, A.T @ G, "MatMul: the gradient for B is A.T @ G, shape (3, 2)")
+assert_values(out, A @ B, "MatMul.forward(A, B) with A (2, 3) and B (3, 2)")
+assert_values(gA, G @ B.T, "MatMul: the gradient for A is G @ B.T, shape (2, 3)")
+assert_values(gB, A.T @ G, "MatMul: the gradient for B is A.T @ G, shape (3, 2)")
 rng = np.random.default_rng(6)
 check_backward(MatMul, [rng.standard_normal((2, 3)), rng.standard_normal((3, 4))], "(2,3)@(3,4)")
 check_backward(MatMul, [rng.standard_normal(3), rng.standard_normal((3, 2))], "(3,) @ (3, 2)")
@@ -35,13 +149,126 @@ assert isinstance(err, ValueError) and "inner dimensions 3 and 4 differ" in str(
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+### END HIDDEN TESTS
 A = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
 B = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
 G = np.array([[1.0, 0.0], [0.0, 2.0]])
 out, (gA, gB) = run_rule(MatMul, [A, B], upstream=G)
-assert_array(out, A @ B, "MatMul.forward(A, B) with A (2, 3) and B (3, 2)")
-assert_array(gA, G @ B.T, "MatMul: the gradient for A is G @ B.T, shape (2, 3)")
-assert_array(gB, A.T @ G, "MatMul: the gradient for B is A.T @ G, shape (3, 2)")
+assert_values(out, A @ B, "MatMul.forward(A, B) with A (2, 3) and B (3, 2)")
+assert_values(gA, G @ B.T, "MatMul: the gradient for A is G @ B.T, shape (2, 3)")
+assert_values(gB, A.T @ G, "MatMul: the gradient for B is A.T @ G, shape (3, 2)")
 rng = np.random.default_rng(6)
 check_backward(MatMul, [rng.standard_normal((2, 3)), rng.standard_normal((3, 4))], "(2,3)@(3,4)")
 check_backward(MatMul, [rng.standard_normal(3), rng.standard_normal((3, 2))], "(3,) @ (3, 2)")
@@ -92,7 +319,7 @@ except ValueError as exc:
 assert zero_d is not None, "a 0-d operand raises ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(23, 41, 'matrix products of every shape combination match float64 central differences'), (42, 56, "mismatched inner dimensions and 0-d operands raise Module 01's errors")]
+HIDDEN = [(136, 154, 'matrix products of every shape combination match float64 central differences'), (155, 169, "mismatched inner dimensions and 0-d operands raise Module 01's errors")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

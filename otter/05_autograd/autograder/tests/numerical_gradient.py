@@ -11,21 +11,26 @@ name = 'numerical_gradient'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_numerical_gradient'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x = np.array([1.0, 2.0, -1.0])
 g = numerical_grad(lambda v: float(np.sum(v**3)), x)
-assert_array(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
+assert_values(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
 assert g.dtype == np.float64, f"numerical_grad should return float64, got {g.dtype}."
-assert np.array_equal(x, [1.0, 2.0, -1.0]), (
+assert check_equal(x, [1.0, 2.0, -1.0]), (
     "numerical_grad changed the caller's x: work on a float64 copy."
 )
 m = np.array([[0.3, -0.7], [1.2, 0.1]])
 w = np.array([[1.0, -2.0], [0.5, 3.0]])
 g = numerical_grad(lambda v: float(np.sum(w * np.sin(v))), m)
-assert_array(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
+assert_values(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
 g = numerical_grad(lambda v: float(np.sum(v * v)), np.array([0.5, 2.0], dtype=np.float32))
-assert_array(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
+assert_values(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
 
 
 # gradcheck with stand-in outputs: sine has the right rule, the two others are wrong.
@@ -46,7 +51,7 @@ result = gradcheck(sine, [x])
 assert result is True, (
     f"gradcheck(sine, [x]) with a correct rule should return True, got {result!r}."
 )
-assert x.data.dtype == np.float32 and np.allclose(x.data, [0.3, -1.2, 2.0]), (
+assert x.data.dtype == np.float32 and check_close(x.data, [0.3, -1.2, 2.0]), (
     "after gradcheck the input should have its original float32 data back; got "
     f"{x.data!r}. Restore every input's .data in a finally: block."
 )
@@ -65,59 +70,68 @@ assert isinstance(err, AssertionError) and "input 1" in str(err), (
 '''[1:-1]
 CELL = r'''
 ### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
+### BEGIN HIDDEN TESTS
 # hidden: the hidden checks compute their reference gradients independently, in float64
-def _h_numeric(f, arrays, index, eps=1e-6):
-    """Central differences in float64 of the number f(*arrays) with respect to arrays[index]."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    point = arrays[index]
-    slopes = np.zeros(point.shape)
-    for position in np.ndindex(point.shape):
-        keep = point[position]
-        point[position] = keep + eps
-        up = f(*arrays)
-        point[position] = keep - eps
-        down = f(*arrays)
-        point[position] = keep
-        slopes[position] = (up - down) / (2 * eps)
-    return slopes
+def _h_grads(reference, arrays, upstream, wrt):
+    """{i: float64 central differences of sum(upstream * reference(*arrays)) with respect to
+    arrays[i]} for every i in wrt (the shared numerical_gradients, never numerical_grad)."""
+    arrays = [as_float64(a) for a in arrays]
+
+    def moving(*chosen):
+        full = list(arrays)
+        for i, value in zip(wrt, chosen, strict=True):
+            full[i] = value
+        return reference(*full)
+
+    grads = numerical_gradients(moving, [arrays[i] for i in wrt], upstream)
+    return dict(zip(wrt, grads, strict=True))
 
 
 def _h_close(got, expected, rtol=1e-5, atol=1e-7):
     """got is a NumPy array or scalar with expected's shape and values."""
-    expected = np.asarray(expected, dtype=np.float64)
-    return (
-        isinstance(got, np.ndarray | np.generic)
-        and np.shape(got) == expected.shape
-        and bool(np.allclose(got, expected, rtol=rtol, atol=atol))
-    )
+    return isinstance(got, _RESULT_TYPES) and check_close(got, expected, rtol, atol)
 
 
 def _h_rule(function, arrays, reference, seed, wrt=None, rtol=1e-5, atol=1e-7, **kwargs):
     """function.forward equals reference, and function.backward equals float64 central
     differences of sum(R * reference(...)) for a random upstream R, for the inputs in wrt;
     the other inputs get None; the input arrays are left unchanged."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
+    arrays = [as_float64(a) for a in arrays]
     copies = [a.copy() for a in arrays]
-    wrt = range(len(arrays)) if wrt is None else wrt
+    wrt = list(range(len(arrays))) if wrt is None else list(wrt)
     ctx = Context()
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         out = function.forward(ctx, *arrays, **kwargs)
-        expected = reference(*arrays)
+        expected = reference(*copies)
         if not _h_close(out, expected, rtol, atol):
             return False
         upstream = np.random.default_rng(seed).standard_normal(np.shape(expected))
-        grads = function.backward(ctx, upstream)
+        passed = upstream.copy()
+        grads = function.backward(ctx, passed)
+        again = function.backward(ctx, upstream.copy())  # a second backward() does this
     if not isinstance(grads, tuple) or len(grads) != len(arrays):
         return False
-    if not all(np.array_equal(a, c) for a, c in zip(arrays, copies, strict=True)):
+    if not check_equal(passed, upstream):
+        return False  # backward must not change grad_output in place
+    if not isinstance(again, tuple) or len(again) != len(grads):
         return False
+    for first, second in zip(grads, again, strict=True):
+        if (first is None) != (second is None):
+            return False
+        if first is not None and not check_equal(first, second):
+            return False  # backward must leave the context as forward filled it
+    if not all(check_equal(a, c) for a, c in zip(arrays, copies, strict=True)):
+        return False
+    numeric = _h_grads(reference, copies, upstream, wrt)
     for i in range(len(arrays)):
         if i not in wrt:
             if grads[i] is not None:
                 return False
             continue
-        numeric = _h_numeric(lambda *xs: float(np.sum(upstream * reference(*xs))), arrays, i)
-        if not _h_close(grads[i], numeric, rtol, atol):
+        if not _h_close(grads[i], numeric[i], rtol, atol):
             return False
     return len(grads) == len(arrays)
 
@@ -155,17 +169,17 @@ def _h_bce(eps):
 ### END HIDDEN TESTS
 x = np.array([1.0, 2.0, -1.0])
 g = numerical_grad(lambda v: float(np.sum(v**3)), x)
-assert_array(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
+assert_values(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
 assert g.dtype == np.float64, f"numerical_grad should return float64, got {g.dtype}."
-assert np.array_equal(x, [1.0, 2.0, -1.0]), (
+assert check_equal(x, [1.0, 2.0, -1.0]), (
     "numerical_grad changed the caller's x: work on a float64 copy."
 )
 m = np.array([[0.3, -0.7], [1.2, 0.1]])
 w = np.array([[1.0, -2.0], [0.5, 3.0]])
 g = numerical_grad(lambda v: float(np.sum(w * np.sin(v))), m)
-assert_array(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
+assert_values(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
 g = numerical_grad(lambda v: float(np.sum(v * v)), np.array([0.5, 2.0], dtype=np.float32))
-assert_array(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
+assert_values(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
 
 
 # gradcheck with stand-in outputs: sine has the right rule, the two others are wrong.
@@ -186,7 +200,7 @@ result = gradcheck(sine, [x])
 assert result is True, (
     f"gradcheck(sine, [x]) with a correct rule should return True, got {result!r}."
 )
-assert x.data.dtype == np.float32 and np.allclose(x.data, [0.3, -1.2, 2.0]), (
+assert x.data.dtype == np.float32 and check_close(x.data, [0.3, -1.2, 2.0]), (
     "after gradcheck the input should have its original float32 data back; got "
     f"{x.data!r}. Restore every input's .data in a finally: block."
 )
@@ -222,13 +236,16 @@ g = numerical_grad(lambda v: float(np.sum(v**3)), np.array([1.0]), 0.1)
 assert _h_close(g, [3.01], 1e-9, 1e-12), "the central difference uses the given eps"
 g = numerical_grad(lambda v: float(np.sum(v**3)), np.array([1.0]), eps=0.5)
 assert _h_close(g, [3.25], 1e-9, 1e-12), "the central difference uses the given eps"
+# hidden: each element is put back before the next one moves
+g = numerical_grad(lambda v: float(v[0] * v[1] + v[1] * v[2]), np.array([1.0, 2.0, -1.0]), 0.5)
+assert _h_close(g, [2.0, 0.0, 2.0], 1e-9, 1e-12), "every slope is taken at the point x itself"
 # hidden: float32 inputs are differentiated in float64 and left unchanged
 x32 = np.array([[0.1, -0.3], [0.7, 1.3]], dtype=np.float32)
 seen = []
 g = numerical_grad(lambda v: seen.append(v.dtype) or float(np.sum(np.exp(v))), x32)
 assert _h_close(g, np.exp(x32.astype(np.float64)), 1e-7, 1e-9), "float64 differences"
 assert all(d == np.float64 for d in seen), "f receives float64 arrays"
-assert np.array_equal(x32, np.array([[0.1, -0.3], [0.7, 1.3]], np.float32)), "x unchanged"
+assert check_equal(x32, np.array([[0.1, -0.3], [0.7, 1.3]], np.float32)), "x unchanged"
 
 
 # hidden: gradcheck returns True for correct rules, with several inputs and output shapes
@@ -282,7 +299,9 @@ assert gradcheck(lambda a, c: StandIn(a.data * c.data, lambda g: [(a, g * c.data
 )
 unused = Tensor([1.0, 2.0], requires_grad=True)
 assert gradcheck(lambda a, u: _h_total(a), [p, unused]) is True, "a None gradient is zeros"
-assert unused.grad is None or np.allclose(unused.grad, 0.0), "an unused input gets no gradient"
+assert unused.grad is None or check_close(unused.grad, np.zeros(2)), (
+    "an unused input gets no gradient"
+)
 lost = raised(
     lambda: gradcheck(
         lambda a, u: StandIn(
@@ -292,7 +311,7 @@ lost = raised(
     )
 )  # noqa: E501
 assert isinstance(lost, AssertionError) and "input 1" in str(lost), "a missing gradient is zeros"
-# hidden: the tolerances are np.allclose's, with the rtol and atol given
+# hidden: the tolerances are the relative and absolute ones given
 big = Tensor([40.0, -60.0, 80.0], requires_grad=True)
 
 
@@ -317,10 +336,10 @@ def _h_cube(a):
 
 assert gradcheck(_h_cube, [cube]) is True, "float64 differences with the default eps"
 assert raised(lambda: gradcheck(_h_cube, [cube], eps=0.5)) is not None, "the given eps is used"
-assert cube.data.dtype == np.float32 and np.allclose(cube.data, [1, -2, 3]), "data restored"
+assert cube.data.dtype == np.float32 and check_close(cube.data, [1, -2, 3]), "data restored"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(2, 89, 'the hidden checks compute their reference gradients independently, in float64'), (141, 150, "numerical_grad returns a new float64 array of x's shape with central differences"), (151, 153, 'a 0-d input has a 0-d gradient'), (154, 158, 'the step eps is the one given'), (159, 167, 'float32 inputs are differentiated in float64 and left unchanged'), (168, 181, 'gradcheck returns True for correct rules, with several inputs and output shapes'), (182, 203, 'gradcheck names the failing input and restores the data after a failure'), (204, 205, "the upstream gradient is random and has the output's shape"), (206, 211, 'stale gradients are cleared before backward'), (212, 228, 'inputs without requires_grad are skipped; a missing gradient counts as zeros'), (229, 243, "the tolerances are np.allclose's, with the rtol and atol given"), (244, 255, 'numerical gradients are computed in float64 with the given eps')]
+HIDDEN = [(6, 98, 'the hidden checks compute their reference gradients independently, in float64'), (150, 159, "numerical_grad returns a new float64 array of x's shape with central differences"), (160, 162, 'a 0-d input has a 0-d gradient'), (163, 167, 'the step eps is the one given'), (168, 170, 'each element is put back before the next one moves'), (171, 179, 'float32 inputs are differentiated in float64 and left unchanged'), (180, 193, 'gradcheck returns True for correct rules, with several inputs and output shapes'), (194, 215, 'gradcheck names the failing input and restores the data after a failure'), (216, 217, "the upstream gradient is random and has the output's shape"), (218, 223, 'stale gradients are cleared before backward'), (224, 242, 'inputs without requires_grad are skipped; a missing gradient counts as zeros'), (243, 257, 'the tolerances are the relative and absolute ones given'), (258, 269, 'numerical gradients are computed in float64 with the given eps')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,18 +11,153 @@ name = 'shape_backward'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_shape_backward'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+class _reference_7:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _check_matmul(a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a @ b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g = grad_output
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape)
+        grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape)
+        return (grad_a.reshape(a.shape), grad_b.reshape(b.shape))
+_grading.use_reference('MatMul', _reference_7, ['forward', 'backward'])
+del _reference_7
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x = np.arange(6.0).reshape(2, 3)
 out, (g,) = run_rule(Reshape, [x], upstream=np.arange(6.0).reshape(3, 2) * 10, shape=(3, -1))
-assert_array(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
-assert_array(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
+assert_values(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
+assert_values(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
 out, (g,) = run_rule(Transpose, [x], upstream=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-assert_array(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
-assert_array(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
+assert_values(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
+assert_values(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
 out, (g,) = run_rule(GetItem, [[1.0, 2.0, 3.0, 4.0]], [10.0, 20.0, 30.0], key=np.array([0, 2, 0]))
-assert_array(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
-assert_array(
+assert_values(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
+assert_values(
     g, [40.0, 0.0, 20.0, 0.0], "GetItem with key [0, 2, 0]: position 0 was picked twice (10 + 30)"
 )
 rng = np.random.default_rng(7)
@@ -36,16 +171,150 @@ assert isinstance(err, ValueError) and "(6 elements)" in str(err), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def numerical_grad(f, x: np.ndarray, eps: float=1e-06) -> np.ndarray:
+        x = np.array(x, dtype=np.float64)
+        grad = np.zeros_like(x)
+        for i in np.ndindex(x.shape):
+            original = x[i]
+            x[i] = original + eps
+            plus = f(x)
+            x[i] = original - eps
+            minus = f(x)
+            x[i] = original
+            grad[i] = (plus - minus) / (2 * eps)
+        return grad
+    def gradcheck(fn, inputs, eps: float=1e-06, atol: float=1e-05, rtol: float=0.001, seed: int=0) -> bool:
+        inputs = list(inputs)
+        out = fn(*inputs)
+        upstream = np.random.default_rng(seed).standard_normal(out.shape)
+        for tensor in inputs:
+            tensor.grad = None
+        out.backward(upstream)
+        originals = [tensor.data for tensor in inputs]
+        try:
+            with _NumericalMode():
+                for index, tensor in enumerate(inputs):
+                    if not tensor.requires_grad:
+                        continue
+
+                    def total(values, tensor=tensor):
+                        tensor.data = values
+                        return float(np.sum(fn(*inputs).data * upstream))
+                    numeric = numerical_grad(total, tensor.data, eps)
+                    analytic = np.zeros(tensor.shape) if tensor.grad is None else tensor.grad
+                    if not np.allclose(analytic, numeric, rtol=rtol, atol=atol):
+                        raise AssertionError(f'gradcheck: input {index}: analytic and numerical gradients differ by up to {np.max(np.abs(analytic - numeric)):.3g}\nanalytic:\n{analytic}\nnumerical:\n{numeric}')
+        finally:
+            for index, tensor in enumerate(inputs):
+                tensor.data = originals[index]
+        return True
+    def unbroadcast(grad: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        grad = np.sum(grad, axis=tuple(range(grad.ndim - len(shape))))
+        stretched = tuple((i for i, n in enumerate(shape) if n == 1))
+        return np.sum(grad, axis=stretched, keepdims=True)
+_grading.use_reference('', _reference_0, ['numerical_grad', 'gradcheck', 'unbroadcast'])
+del _reference_0
+class _reference_1:
+    @classmethod
+    def apply(cls, *inputs, **kwargs) -> Tensor:
+        ctx = Context()
+        tensors = tuple((x if isinstance(x, Tensor) else Tensor(x) for x in inputs))
+        out = _output_tensor(cls.forward(ctx, *(t.data for t in tensors), **kwargs))
+        if is_grad_enabled() and any((t.requires_grad for t in tensors)):
+            out.requires_grad = True
+            out.grad_fn = Node(cls, ctx, tensors)
+        return out
+_grading.use_reference('Function', _reference_1, ['apply'])
+del _reference_1
+class _reference_2:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a + b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(grad_output, ctx.b_shape))
+_grading.use_reference('Add', _reference_2, ['forward', 'backward'])
+del _reference_2
+class _reference_3:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.a_shape, ctx.b_shape = (a.shape, b.shape)
+        return a - b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (unbroadcast(grad_output, ctx.a_shape), unbroadcast(-grad_output, ctx.b_shape))
+_grading.use_reference('Sub', _reference_3, ['forward', 'backward'])
+del _reference_3
+class _reference_4:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a * b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        return (unbroadcast(grad_output * b, a.shape), unbroadcast(grad_output * a, b.shape))
+_grading.use_reference('Mul', _reference_4, ['forward', 'backward'])
+del _reference_4
+class _reference_5:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        ctx.save_for_backward(a, b)
+        return a / b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_a = grad_output / b
+        grad_b = -grad_output * a / (b * b)
+        return (unbroadcast(grad_a, a.shape), unbroadcast(grad_b, b.shape))
+_grading.use_reference('Div', _reference_5, ['forward', 'backward'])
+del _reference_5
+class _reference_6:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray) -> np.ndarray:
+        return -a
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        return (-grad_output,)
+_grading.use_reference('Neg', _reference_6, ['forward', 'backward'])
+del _reference_6
+class _reference_7:
+    @staticmethod
+    def forward(ctx: Context, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        _check_matmul(a.shape, b.shape)
+        ctx.save_for_backward(a, b)
+        return a @ b
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        a, b = ctx.saved_tensors
+        a2 = a[np.newaxis, :] if a.ndim == 1 else a
+        b2 = b[:, np.newaxis] if b.ndim == 1 else b
+        g = grad_output
+        if b.ndim == 1:
+            g = np.expand_dims(g, -1)
+        if a.ndim == 1:
+            g = np.expand_dims(g, -2)
+        grad_a = unbroadcast(g @ np.swapaxes(b2, -1, -2), a2.shape)
+        grad_b = unbroadcast(np.swapaxes(a2, -1, -2) @ g, b2.shape)
+        return (grad_a.reshape(a.shape), grad_b.reshape(b.shape))
+_grading.use_reference('MatMul', _reference_7, ['forward', 'backward'])
+del _reference_7
+### END HIDDEN TESTS
 x = np.arange(6.0).reshape(2, 3)
 out, (g,) = run_rule(Reshape, [x], upstream=np.arange(6.0).reshape(3, 2) * 10, shape=(3, -1))
-assert_array(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
-assert_array(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
+assert_values(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
+assert_values(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
 out, (g,) = run_rule(Transpose, [x], upstream=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-assert_array(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
-assert_array(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
+assert_values(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
+assert_values(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
 out, (g,) = run_rule(GetItem, [[1.0, 2.0, 3.0, 4.0]], [10.0, 20.0, 30.0], key=np.array([0, 2, 0]))
-assert_array(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
-assert_array(
+assert_values(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
+assert_values(
     g, [40.0, 0.0, 20.0, 0.0], "GetItem with key [0, 2, 0]: position 0 was picked twice (10 + 30)"
 )
 rng = np.random.default_rng(7)
@@ -111,7 +380,7 @@ assert grad.dtype == np.float32, "the gradient has grad_output's dtype"
 assert _h_close(grad, [[0.0, 0.0], [2.0, 2.0], [0.0, 0.0]]), "a repeated row adds up"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(24, 32, 'reshape, with -1 and every way of passing the shape, sends the gradient back'), (33, 40, "reshape rejects impossible shapes with Module 01's errors"), (41, 46, 'transpose swaps the given axes, negative axes included, and swaps the gradient back'), (47, 49, '0-d and 1-D inputs pass through transpose unchanged'), (50, 67, 'indexing scatter-adds the gradient for every kind of key, repeats included'), (68, 74, "the scatter-add keeps the upstream gradient's dtype")]
+HIDDEN = [(158, 166, 'reshape, with -1 and every way of passing the shape, sends the gradient back'), (167, 174, "reshape rejects impossible shapes with Module 01's errors"), (175, 180, 'transpose swaps the given axes, negative axes included, and swaps the gradient back'), (181, 183, '0-d and 1-D inputs pass through transpose unchanged'), (184, 201, 'indexing scatter-adds the gradient for every kind of key, repeats included'), (202, 208, "the scatter-add keeps the upstream gradient's dtype")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

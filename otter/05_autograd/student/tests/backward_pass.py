@@ -13,15 +13,6 @@ GRADE_ID = 'test_backward_pass'
 GRADING = False
 SETUP = ""
 VISIBLE = r'''
-def assert_grad(t, expected, what: str) -> None:
-    """t.grad is a float32 array of t's shape with the expected values."""
-    assert isinstance(t.grad, np.ndarray), (
-        f"{what}: .grad should be a NumPy array, got {t.grad!r}. Leaves get .grad in backward."
-    )
-    assert t.grad.dtype == np.float32, f"{what}: .grad should be float32, got {t.grad.dtype}."
-    assert_array(t.grad, expected, what, rtol=1e-5, atol=1e-6)
-
-
 x = Tensor([1.0, -2.0, 3.0], requires_grad=True)
 h = x * x
 y = h.sum()
@@ -31,17 +22,17 @@ assert type(order) is list and [id(t) for t in order] == [id(x), id(h), id(y)], 
     f"after its parents; got {len(order)} entries."
 )
 y.backward()
-assert_grad(x, [2.0, -4.0, 6.0], "(x * x).sum().backward(): x.grad = 2x (x is used twice)")
+assert_leaf_grad(x, [2.0, -4.0, 6.0], "(x * x).sum().backward(): x.grad = 2x (x is used twice)")
 assert h.grad is None, "intermediate results do not keep .grad; only leaves do."
 y.backward()
-assert_grad(x, [4.0, -8.0, 12.0], "a second backward() adds to x.grad")
+assert_leaf_grad(x, [4.0, -8.0, 12.0], "a second backward() adds to x.grad")
 x.zero_grad()
 assert x.grad is None, f"x.zero_grad() should set x.grad to None, got {x.grad!r}."
 x = Tensor([1.0, 2.0], requires_grad=True)
 a = x * 2.0
 b = x + 1.0
 (a * b).sum().backward()
-assert_grad(x, [6.0, 10.0], "the diamond (2x) * (x + 1): x.grad = 2(x + 1) + 2x")
+assert_leaf_grad(x, [6.0, 10.0], "the diamond (2x) * (x + 1): x.grad = 2(x + 1) + 2x")
 err = raised(lambda: (x * 2.0).backward())
 assert isinstance(err, RuntimeError) and "scalar" in str(err), (
     "backward() of a non-scalar tensor without gradient= should raise RuntimeError "
@@ -49,7 +40,7 @@ assert isinstance(err, RuntimeError) and "scalar" in str(err), (
 )
 x.zero_grad()
 (x * 3.0).backward(np.array([1.0, -1.0]))
-assert_grad(x, [3.0, -3.0], "(x * 3).backward(gradient=[1, -1])")
+assert_leaf_grad(x, [3.0, -3.0], "(x * 3).backward(gradient=[1, -1])")
 with no_grad():
     q = x * 2.0
 assert q.requires_grad is False and q.grad_fn is None, "no_grad(): results carry no graph."

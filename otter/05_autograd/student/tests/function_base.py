@@ -14,12 +14,12 @@ GRADING = False
 SETUP = ""
 VISIBLE = r'''
 g = np.arange(6.0).reshape(2, 3)
-assert_array(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
-assert_array(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
-assert_array(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
-assert_array(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
-assert_array(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
-assert np.array_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
+assert_values(unbroadcast(g, (2, 3)), g, "unbroadcast(g, (2, 3)): nothing to sum")
+assert_values(unbroadcast(g, (3,)), [3, 5, 7], "unbroadcast(g, (3,)): a leading axis was added")
+assert_values(unbroadcast(g, (1, 3)), [[3, 5, 7]], "unbroadcast(g, (1, 3)): axis 0 was stretched")
+assert_values(unbroadcast(g, (2, 1)), [[3], [12]], "unbroadcast(g, (2, 1)): axis 1 was stretched")
+assert_values(unbroadcast(g, ()), 15, "unbroadcast(g, ()): a number was broadcast everywhere")
+assert check_equal(g, np.arange(6.0).reshape(2, 3)), "unbroadcast changed its input grad."
 
 
 class Scale(Function):

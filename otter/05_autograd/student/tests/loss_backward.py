@@ -14,19 +14,19 @@ GRADING = False
 SETUP = ""
 VISIBLE = r'''
 out, (g,) = run_rule(LogSoftmax, [[0.0, 0.0]], upstream=[1.0, 0.0])
-assert_array(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
-assert_array(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
+assert_values(out, [-np.log(2.0), -np.log(2.0)], "LogSoftmax.forward([0, 0])")
+assert_values(g, [0.5, -0.5], "LogSoftmax with g = [1, 0]: g - softmax * sum(g) = [1/2, -1/2]")
 out, (gp, gy) = run_rule(MSE, [[2.5, 0.0, 2.0, 8.0], [3.0, -0.5, 2.0, 7.0]])
-assert_array(out, 0.375, "MSE.forward of Module 04's example")
-assert_array(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
-assert_array(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
+assert_values(out, 0.375, "MSE.forward of Module 04's example")
+assert_values(gp, [-0.25, 0.25, 0.0, 0.5], "MSE: the gradient for p is 2 (p - y) / 4")
+assert_values(gy, [0.25, -0.25, 0.0, -0.5], "MSE: the gradient for y is -2 (p - y) / 4")
 out, (gz, gt) = run_rule(CrossEntropy, [[[0.0, 0.0], [0.0, 0.0]], [0, 1]])
-assert_array(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
-assert_array(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
+assert_values(out, np.log(2.0), "CrossEntropy.forward of equal logits: log 2")
+assert_values(gz, [[-0.25, 0.25], [0.25, -0.25]], "CrossEntropy: (softmax - one-hot) / N")
 assert gt is None, f"CrossEntropy: class targets get no gradient (None), got {gt!r}."
 out, (gp, gy) = run_rule(BinaryCrossEntropy, [[0.5, 0.0], [1.0, 1.0]])
-assert_array(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
-assert_array(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
+assert_values(out, (np.log(2.0) - np.log(1e-7)) / 2, "BinaryCrossEntropy.forward, p = 0 clipped")
+assert_values(gp, [-1.0, 0.0], "BinaryCrossEntropy: (p - y) / (p (1 - p) n) = -1; 0 if clipped")
 assert gy is None, f"BinaryCrossEntropy: targets get no gradient (None), got {gy!r}."
 rng = np.random.default_rng(10)
 check_backward(LogSoftmax, [rng.standard_normal((3, 4))], "LogSoftmax along dim=0", dim=0)

@@ -15,17 +15,17 @@ SETUP = ""
 VISIBLE = r'''
 x = np.array([1.0, 2.0, -1.0])
 g = numerical_grad(lambda v: float(np.sum(v**3)), x)
-assert_array(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
+assert_values(g, 3 * x**2, "numerical_grad of sum(x**3) at x = [1, 2, -1] (exact: 3x^2)", 1e-6)
 assert g.dtype == np.float64, f"numerical_grad should return float64, got {g.dtype}."
-assert np.array_equal(x, [1.0, 2.0, -1.0]), (
+assert check_equal(x, [1.0, 2.0, -1.0]), (
     "numerical_grad changed the caller's x: work on a float64 copy."
 )
 m = np.array([[0.3, -0.7], [1.2, 0.1]])
 w = np.array([[1.0, -2.0], [0.5, 3.0]])
 g = numerical_grad(lambda v: float(np.sum(w * np.sin(v))), m)
-assert_array(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
+assert_values(g, w * np.cos(m), "numerical_grad of sum(w * sin(m)) (exact: w * cos(m))", 1e-6)
 g = numerical_grad(lambda v: float(np.sum(v * v)), np.array([0.5, 2.0], dtype=np.float32))
-assert_array(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
+assert_values(g, [1.0, 4.0], "numerical_grad of sum(v * v) at a float32 v (work in float64)", 1e-6)
 
 
 # gradcheck with stand-in outputs: sine has the right rule, the two others are wrong.
@@ -46,7 +46,7 @@ result = gradcheck(sine, [x])
 assert result is True, (
     f"gradcheck(sine, [x]) with a correct rule should return True, got {result!r}."
 )
-assert x.data.dtype == np.float32 and np.allclose(x.data, [0.3, -1.2, 2.0]), (
+assert x.data.dtype == np.float32 and check_close(x.data, [0.3, -1.2, 2.0]), (
     "after gradcheck the input should have its original float32 data back; got "
     f"{x.data!r}. Restore every input's .data in a finally: block."
 )

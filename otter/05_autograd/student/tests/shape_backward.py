@@ -15,14 +15,14 @@ SETUP = ""
 VISIBLE = r'''
 x = np.arange(6.0).reshape(2, 3)
 out, (g,) = run_rule(Reshape, [x], upstream=np.arange(6.0).reshape(3, 2) * 10, shape=(3, -1))
-assert_array(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
-assert_array(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
+assert_values(out, x.reshape(3, 2), "Reshape.forward(x (2, 3), shape=(3, -1))")
+assert_values(g, [[0, 10, 20], [30, 40, 50]], "Reshape: the gradient goes back to shape (2, 3)")
 out, (g,) = run_rule(Transpose, [x], upstream=[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
-assert_array(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
-assert_array(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
+assert_values(out, x.T, "Transpose.forward(x (2, 3)): the last two axes swapped")
+assert_values(g, [[1, 3, 5], [2, 4, 6]], "Transpose: the gradient is swapped back to (2, 3)")
 out, (g,) = run_rule(GetItem, [[1.0, 2.0, 3.0, 4.0]], [10.0, 20.0, 30.0], key=np.array([0, 2, 0]))
-assert_array(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
-assert_array(
+assert_values(out, [1.0, 3.0, 1.0], "GetItem.forward(x, key=[0, 2, 0])")
+assert_values(
     g, [40.0, 0.0, 20.0, 0.0], "GetItem with key [0, 2, 0]: position 0 was picked twice (10 + 30)"
 )
 rng = np.random.default_rng(7)

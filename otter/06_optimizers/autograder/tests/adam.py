@@ -11,7 +11,73 @@ name = 'adam'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_adam'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 p, frozen = param([1.0, -2.0, 0.5]), param([[3.0]])
 array = p.data
@@ -32,7 +98,7 @@ for key, expected in (("exp_avg", [0.03, -0.4, 1e-4]), ("exp_avg_sq", [9e-5, 0.0
     assert type(value) is np.ndarray and value.dtype == np.float32, (
         f"state[{key!r}] should be a float32 array, got {value!r}."
     )
-    assert np.allclose(value, expected, rtol=1e-5, atol=1e-12), (
+    assert check_close(value, expected, rtol=1e-5, atol=1e-12), (
         f"state[{key!r}] after step 1 should be {expected}, got {value}."
     )
 assert is_empty_dict(opt.state[1]), (
@@ -55,6 +121,71 @@ for kwargs in ({"lr": -0.1}, {"betas": (1.0, 0.999)}, {"betas": (0.9, 1.0)}, {"e
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+### END HIDDEN TESTS
 p, frozen = param([1.0, -2.0, 0.5]), param([[3.0]])
 array = p.data
 opt = Adam([p, frozen], lr=0.1)
@@ -74,7 +205,7 @@ for key, expected in (("exp_avg", [0.03, -0.4, 1e-4]), ("exp_avg_sq", [9e-5, 0.0
     assert type(value) is np.ndarray and value.dtype == np.float32, (
         f"state[{key!r}] should be a float32 array, got {value!r}."
     )
-    assert np.allclose(value, expected, rtol=1e-5, atol=1e-12), (
+    assert check_close(value, expected, rtol=1e-5, atol=1e-12), (
         f"state[{key!r}] after step 1 should be {expected}, got {value}."
     )
 assert is_empty_dict(opt.state[1]), (
@@ -139,14 +270,14 @@ def _run(opt, params, grads, lrs):
             assert p.data is a, "step updates p.data in place"
             assert type(p.data) is np.ndarray, "p.data stays a numpy array"
             assert p.data.dtype == np.float32, "p.data stays float32"
-            assert g is None or np.array_equal(p.grad, g), "step does not change p.grad"
+            assert g is None or check_equal(p.grad, g), "step does not change p.grad"
         history.append([p.data.astype(np.float64) for p in params])
     return history
 
 
 def _close(got, expected):
     return all(
-        g.shape == e.shape and np.allclose(g, e, rtol=1e-5, atol=1e-6)
+        g.shape == e.shape and check_close(g, e, rtol=1e-5, atol=1e-6)
         for g, e in zip(got, expected, strict=True)
     )
 
@@ -164,7 +295,7 @@ def _check_state(opt, ts, ms, vs):
             assert type(value) is np.ndarray, "the moments are numpy arrays"
             assert value.dtype == np.float32, "the moments are float32"
             assert value.shape == p.shape, "the moments are shaped like the parameter"
-            assert np.allclose(value, ref, rtol=1e-4, atol=1e-9), "the moments follow the rule"
+            assert check_close(value, ref, rtol=1e-4, atol=1e-9), "the moments follow the rule"
 
 
 rng = np.random.default_rng(707)
@@ -219,7 +350,7 @@ for weight_decay in (0.0, 0.2):
 idle = param(p0s[1])
 opt = Adam([param(p0s[0]), idle], lr=0.1, weight_decay=0.5)
 _run(opt, opt.params, [[g[0], None] for g in grads[:4]], [0.1] * 4)
-assert np.array_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
+assert check_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
 assert is_empty_dict(opt.state[1]), "a parameter that never has a gradient gets no state"
 # hidden: step reads the learning rate that is current at each step
 lrs = [0.1, 0.05, 0.2, 0.0, 0.01, 0.3, 0.1, 0.0, 0.02, 0.15]
@@ -276,6 +407,26 @@ for kwargs in (
     except ValueError:
         failed = True
     assert failed, "an lr, beta, eps or weight_decay out of range raises ValueError"
+
+
+# hidden: the errors name the optimizer's own class (AdamW shares Adam's checks) and the setting
+class _HAdamLike(Adam):
+    pass
+
+
+for kwargs, setting in (
+    ({"lr": -0.5}, "lr"),
+    ({"betas": (0.9, 1.5)}, "betas"),
+    ({"eps": 0.0}, "eps"),
+    ({"weight_decay": -1.0}, "weight_decay"),
+):
+    message = ""
+    try:
+        _HAdamLike([param([1.0])], **kwargs)
+    except ValueError as exc:
+        message = str(exc)
+    assert "_HAdamLike" in message, "the message names type(self).__name__"
+    assert setting in message, "the message names the setting"
 opt = Adam([param([1.0])], lr=0, betas=(0, 0), eps=1e-30, weight_decay=0)
 assert (opt.lr, opt.betas, opt.eps, opt.weight_decay) == (0.0, (0.0, 0.0), 1e-30, 0.0), (
     "boundary settings are accepted"
@@ -288,7 +439,7 @@ assert all(type(v) is float for v in (opt.lr, opt.eps, opt.weight_decay, *opt.be
 )
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(44, 136, 'ten steps on several parameters follow the published rule, for several settings'), (137, 138, 'the state holds the step count and both moments, float32'), (139, 143, 'a number whose gradient is always zero does not move (eps keeps it finite)'), (144, 166, 'each parameter counts its own steps; parameters without a gradient are skipped'), (167, 175, 'step reads the learning rate that is current at each step'), (176, 181, 'scaling every gradient by a constant leaves the steps almost unchanged'), (182, 203, 'Adam minimises an ill-conditioned quadratic bowl'), (204, 232, 'the settings are checked and stored')]
+HIDDEN = [(109, 201, 'ten steps on several parameters follow the published rule, for several settings'), (202, 203, 'the state holds the step count and both moments, float32'), (204, 208, 'a number whose gradient is always zero does not move (eps keeps it finite)'), (209, 231, 'each parameter counts its own steps; parameters without a gradient are skipped'), (232, 240, 'step reads the learning rate that is current at each step'), (241, 246, 'scaling every gradient by a constant leaves the steps almost unchanged'), (247, 268, 'Adam minimises an ill-conditioned quadratic bowl'), (269, 288, 'the settings are checked and stored'), (289, 317, "the errors name the optimizer's own class (AdamW shares Adam's checks) and the setting")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

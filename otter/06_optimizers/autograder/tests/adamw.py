@@ -11,7 +11,111 @@ name = 'adamw'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_adamw'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+class _reference_2:
+    def __init__(self, params: Iterable[Tensor], lr: float=0.001, betas: tuple[float, float]=(0.9, 0.999), eps: float=1e-08, weight_decay: float=0.0) -> None:
+        super(Adam, self).__init__(params)
+        name = type(self).__name__
+        if not lr >= 0.0:
+            raise ValueError(f'{name}: lr must be >= 0, got {lr}')
+        for beta in betas:
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f'{name}: betas must be in [0, 1), got {betas}')
+        if not eps > 0.0:
+            raise ValueError(f'{name}: eps must be > 0, got {eps}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'{name}: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+    def _adam_update(self, p: Tensor, g: np.ndarray, state: dict) -> None:
+        if not state:
+            state['step'] = 0
+            state['exp_avg'] = np.zeros_like(p.data)
+            state['exp_avg_sq'] = np.zeros_like(p.data)
+        state['step'] += 1
+        t = state['step']
+        beta1, beta2 = self.betas
+        state['exp_avg'] = beta1 * state['exp_avg'] + (1 - beta1) * g
+        state['exp_avg_sq'] = beta2 * state['exp_avg_sq'] + (1 - beta2) * g * g
+        m_hat = state['exp_avg'] / (1 - beta1 ** t)
+        v_hat = state['exp_avg_sq'] / (1 - beta2 ** t)
+        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            self._adam_update(p, g, self.state[i])
+_grading.use_reference('Adam', _reference_2, ['__init__', '_adam_update', 'step'])
+del _reference_2
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 p = param([2.0, -1.0])
 array = p.data
@@ -20,7 +124,7 @@ take_step(opt, [p], [[1.0, 1.0]], "AdamW(lr=0.1, weight_decay=0.5) step 1")
 assert_param(p, [1.8, -1.05], "p after one AdamW step (decay first, then the Adam step)")
 assert p.data is array, "step() should update p.data in place (p.data *= ..., p.data -= ...)."
 assert isinstance(opt, Adam) and opt.weight_decay == 0.5, "AdamW is an Adam with its settings."
-assert np.allclose(opt.state[0]["exp_avg"], [0.1, 0.1]), (
+assert check_close(opt.state[0]["exp_avg"], [0.1, 0.1]), (
     f"AdamW's moments should see the gradient alone: exp_avg after one step should be "
     f"0.1 * g = [0.1, 0.1], got {opt.state[0]['exp_avg']}. Do not add weight_decay * p to g."
 )
@@ -42,6 +146,109 @@ take_step(AdamW([frozen], lr=0.1, weight_decay=0.5), [frozen], [None], "AdamW, g
 assert_param(frozen, [5.0], "a parameter whose grad is None (no decay either)")
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+class _reference_2:
+    def __init__(self, params: Iterable[Tensor], lr: float=0.001, betas: tuple[float, float]=(0.9, 0.999), eps: float=1e-08, weight_decay: float=0.0) -> None:
+        super(Adam, self).__init__(params)
+        name = type(self).__name__
+        if not lr >= 0.0:
+            raise ValueError(f'{name}: lr must be >= 0, got {lr}')
+        for beta in betas:
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f'{name}: betas must be in [0, 1), got {betas}')
+        if not eps > 0.0:
+            raise ValueError(f'{name}: eps must be > 0, got {eps}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'{name}: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+    def _adam_update(self, p: Tensor, g: np.ndarray, state: dict) -> None:
+        if not state:
+            state['step'] = 0
+            state['exp_avg'] = np.zeros_like(p.data)
+            state['exp_avg_sq'] = np.zeros_like(p.data)
+        state['step'] += 1
+        t = state['step']
+        beta1, beta2 = self.betas
+        state['exp_avg'] = beta1 * state['exp_avg'] + (1 - beta1) * g
+        state['exp_avg_sq'] = beta2 * state['exp_avg_sq'] + (1 - beta2) * g * g
+        m_hat = state['exp_avg'] / (1 - beta1 ** t)
+        v_hat = state['exp_avg_sq'] / (1 - beta2 ** t)
+        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            self._adam_update(p, g, self.state[i])
+_grading.use_reference('Adam', _reference_2, ['__init__', '_adam_update', 'step'])
+del _reference_2
+### END HIDDEN TESTS
 p = param([2.0, -1.0])
 array = p.data
 opt = AdamW([p], lr=0.1, weight_decay=0.5)
@@ -49,7 +256,7 @@ take_step(opt, [p], [[1.0, 1.0]], "AdamW(lr=0.1, weight_decay=0.5) step 1")
 assert_param(p, [1.8, -1.05], "p after one AdamW step (decay first, then the Adam step)")
 assert p.data is array, "step() should update p.data in place (p.data *= ..., p.data -= ...)."
 assert isinstance(opt, Adam) and opt.weight_decay == 0.5, "AdamW is an Adam with its settings."
-assert np.allclose(opt.state[0]["exp_avg"], [0.1, 0.1]), (
+assert check_close(opt.state[0]["exp_avg"], [0.1, 0.1]), (
     f"AdamW's moments should see the gradient alone: exp_avg after one step should be "
     f"0.1 * g = [0.1, 0.1], got {opt.state[0]['exp_avg']}. Do not add weight_decay * p to g."
 )
@@ -113,14 +320,14 @@ def _run(opt, params, grads, lrs):
             assert p.data is a, "step updates p.data in place"
             assert type(p.data) is np.ndarray, "p.data stays a numpy array"
             assert p.data.dtype == np.float32, "p.data stays float32"
-            assert g is None or np.array_equal(p.grad, g), "step does not change p.grad"
+            assert g is None or check_equal(p.grad, g), "step does not change p.grad"
         history.append([p.data.astype(np.float64) for p in params])
     return history
 
 
 def _close(got, expected):
     return all(
-        g.shape == e.shape and np.allclose(g, e, rtol=1e-5, atol=1e-6)
+        g.shape == e.shape and check_close(g, e, rtol=1e-5, atol=1e-6)
         for g, e in zip(got, expected, strict=True)
     )
 
@@ -138,7 +345,7 @@ def _check_state(opt, ts, ms, vs):
             assert type(value) is np.ndarray, "the moments are numpy arrays"
             assert value.dtype == np.float32, "the moments are float32"
             assert value.shape == p.shape, "the moments are shaped like the parameter"
-            assert np.allclose(value, ref, rtol=1e-4, atol=1e-9), "the moments follow the rule"
+            assert check_close(value, ref, rtol=1e-4, atol=1e-9), "the moments follow the rule"
 
 
 rng = np.random.default_rng(808)
@@ -186,7 +393,7 @@ _check_state(opt, ts, ms, vs)
 idle = param(p0s[1])
 opt = AdamW([param(p0s[0]), idle], lr=0.1, weight_decay=0.9)
 _run(opt, opt.params, [[g[0], None] for g in grads[:4]], [0.1] * 4)
-assert np.array_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
+assert check_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
 assert is_empty_dict(opt.state[1]), "a parameter that never has a gradient gets no state"
 # hidden: the decay uses the learning rate that is current at each step
 lrs = [0.1, 0.05, 0.2, 0.0, 0.01, 0.3, 0.1, 0.0, 0.02, 0.15]
@@ -237,7 +444,7 @@ assert (opt.lr, opt.betas, opt.eps, opt.weight_decay) == (0.3, (0.6, 0.7), 0.01,
 )
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(31, 122, 'ten steps on several parameters follow the published AdamW rule'), (123, 124, 'the moments see the gradient alone, float32'), (125, 146, 'parameters without a gradient are neither decayed nor updated'), (147, 155, 'the decay uses the learning rate that is current at each step'), (156, 160, 'with zero gradients AdamW shrinks every weight by the same factor'), (161, 181, 'AdamW minimises a quadratic bowl'), (182, 194, 'AdamW checks its settings like Adam and keeps its own default')]
+HIDDEN = [(134, 225, 'ten steps on several parameters follow the published AdamW rule'), (226, 227, 'the moments see the gradient alone, float32'), (228, 249, 'parameters without a gradient are neither decayed nor updated'), (250, 258, 'the decay uses the learning rate that is current at each step'), (259, 263, 'with zero gradients AdamW shrinks every weight by the same factor'), (264, 284, 'AdamW minimises a quadratic bowl'), (285, 297, 'AdamW checks its settings like Adam and keeps its own default')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

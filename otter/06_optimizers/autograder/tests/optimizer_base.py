@@ -11,7 +11,30 @@ name = 'optimizer_base'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_optimizer_base'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['state_dict', 'load_state_dict'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 class SignDescent(Optimizer):
     """p -= lr * sign(grad); counts each parameter's updates in state[i]["count"]."""
@@ -91,6 +114,28 @@ assert isinstance(err, NotImplementedError) and "Unfinished" in str(err), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['state_dict', 'load_state_dict'])
+del _reference_0
+### END HIDDEN TESTS
 class SignDescent(Optimizer):
     """p -= lr * sign(grad); counts each parameter's updates in state[i]["count"]."""
 
@@ -242,7 +287,7 @@ before = [t.data.copy() for t in ts]
 o = SignDescent(ts, 0.1)
 o.zero_grad()
 assert all(t.grad is None for t in ts), "zero_grad sets every grad to None"
-assert all(np.array_equal(t.data, v) for t, v in zip(ts, before, strict=True)), (
+assert all(check_equal(t.data, v) for t, v in zip(ts, before, strict=True)), (
     "zero_grad does not change the values"
 )
 o.zero_grad()
@@ -261,7 +306,7 @@ for o, name in ((Optimizer(ts), "Optimizer"), (Unfinished(ts[:2]), "Unfinished")
     assert name in message, "step of the base class raises NotImplementedError naming the class"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(79, 93, 'params is a new list of the same Tensors, from any iterable'), (94, 100, 'state is a list of distinct empty dicts, one per parameter'), (101, 143, 'the checks reject a Tensor, an empty iterable, non-Tensors and repeated Tensors'), (144, 160, 'zero_grad sets every gradient to None and leaves the values alone'), (161, 169, 'step of the base class raises NotImplementedError naming the class')]
+HIDDEN = [(101, 115, 'params is a new list of the same Tensors, from any iterable'), (116, 122, 'state is a list of distinct empty dicts, one per parameter'), (123, 165, 'the checks reject a Tensor, an empty iterable, non-Tensors and repeated Tensors'), (166, 182, 'zero_grad sets every gradient to None and leaves the values alone'), (183, 191, 'step of the base class raises NotImplementedError naming the class')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,11 +11,109 @@ name = 'optimizer_state'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_optimizer_state'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+class _reference_2:
+    def __init__(self, params: Iterable[Tensor], lr: float=0.001, betas: tuple[float, float]=(0.9, 0.999), eps: float=1e-08, weight_decay: float=0.0) -> None:
+        super(Adam, self).__init__(params)
+        name = type(self).__name__
+        if not lr >= 0.0:
+            raise ValueError(f'{name}: lr must be >= 0, got {lr}')
+        for beta in betas:
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f'{name}: betas must be in [0, 1), got {betas}')
+        if not eps > 0.0:
+            raise ValueError(f'{name}: eps must be > 0, got {eps}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'{name}: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+    def _adam_update(self, p: Tensor, g: np.ndarray, state: dict) -> None:
+        if not state:
+            state['step'] = 0
+            state['exp_avg'] = np.zeros_like(p.data)
+            state['exp_avg_sq'] = np.zeros_like(p.data)
+        state['step'] += 1
+        t = state['step']
+        beta1, beta2 = self.betas
+        state['exp_avg'] = beta1 * state['exp_avg'] + (1 - beta1) * g
+        state['exp_avg_sq'] = beta2 * state['exp_avg_sq'] + (1 - beta2) * g * g
+        m_hat = state['exp_avg'] / (1 - beta1 ** t)
+        v_hat = state['exp_avg_sq'] / (1 - beta2 ** t)
+        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            self._adam_update(p, g, self.state[i])
+_grading.use_reference('Adam', _reference_2, ['__init__', '_adam_update', 'step'])
+del _reference_2
+class _reference_3:
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            p.data *= 1 - self.lr * self.weight_decay
+            self._adam_update(p, p.grad.astype(np.float32), self.state[i])
+_grading.use_reference('AdamW', _reference_3, ['step'])
+del _reference_3
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 def same_values(a: list, b: list) -> bool:
     """True when two lists of parameters hold exactly equal values."""
-    return all(np.array_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
+    return all(check_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
 
 
 grads = [[[0.5, -1.0], [[2.0]]], [[0.25, 1.0], None], [[-1.0, 0.5], [[1.0]]]]
@@ -35,14 +133,14 @@ assert type(sd["hyperparameters"]) is dict and sd["hyperparameters"] == settings
     f"{sd['hyperparameters']!r}."
 )
 saved = sd["state"][0]["momentum_buffer"]
-assert type(saved) is np.ndarray and np.array_equal(saved, [0.5, -1.0]), (
+assert type(saved) is np.ndarray and check_equal(saved, [0.5, -1.0]), (
     f"sd['state'][0]['momentum_buffer'] should be the buffer, [0.5, -1.0], got {saved!r}."
 )
 assert saved is not opt.state[0]["momentum_buffer"], (
     "state_dict() should copy the arrays (copy.deepcopy), not hand out the optimizer's own."
 )
 saved[:] = 99.0
-assert np.array_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
+assert check_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
     "changing the array returned by state_dict() changed the optimizer's buffer: copy it."
 )
 
@@ -91,9 +189,106 @@ for target, what in (
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step'])
+del _reference_0
+class _reference_1:
+    def __init__(self, params: Iterable[Tensor], lr: float, momentum: float=0.0, weight_decay: float=0.0) -> None:
+        super(SGD, self).__init__(params)
+        if not lr >= 0.0:
+            raise ValueError(f'SGD: lr must be >= 0, got {lr}')
+        if not momentum >= 0.0:
+            raise ValueError(f'SGD: momentum must be >= 0, got {momentum}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'SGD: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.momentum = float(momentum)
+        self.weight_decay = float(weight_decay)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            state = self.state[i]
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            if self.momentum != 0.0:
+                if 'momentum_buffer' in state:
+                    g = self.momentum * state['momentum_buffer'] + g
+                state['momentum_buffer'] = g
+            p.data -= self.lr * g
+_grading.use_reference('SGD', _reference_1, ['__init__', 'step'])
+del _reference_1
+class _reference_2:
+    def __init__(self, params: Iterable[Tensor], lr: float=0.001, betas: tuple[float, float]=(0.9, 0.999), eps: float=1e-08, weight_decay: float=0.0) -> None:
+        super(Adam, self).__init__(params)
+        name = type(self).__name__
+        if not lr >= 0.0:
+            raise ValueError(f'{name}: lr must be >= 0, got {lr}')
+        for beta in betas:
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f'{name}: betas must be in [0, 1), got {betas}')
+        if not eps > 0.0:
+            raise ValueError(f'{name}: eps must be > 0, got {eps}')
+        if not weight_decay >= 0.0:
+            raise ValueError(f'{name}: weight_decay must be >= 0, got {weight_decay}')
+        self.lr = float(lr)
+        self.betas = (float(betas[0]), float(betas[1]))
+        self.eps = float(eps)
+        self.weight_decay = float(weight_decay)
+    def _adam_update(self, p: Tensor, g: np.ndarray, state: dict) -> None:
+        if not state:
+            state['step'] = 0
+            state['exp_avg'] = np.zeros_like(p.data)
+            state['exp_avg_sq'] = np.zeros_like(p.data)
+        state['step'] += 1
+        t = state['step']
+        beta1, beta2 = self.betas
+        state['exp_avg'] = beta1 * state['exp_avg'] + (1 - beta1) * g
+        state['exp_avg_sq'] = beta2 * state['exp_avg_sq'] + (1 - beta2) * g * g
+        m_hat = state['exp_avg'] / (1 - beta1 ** t)
+        v_hat = state['exp_avg_sq'] / (1 - beta2 ** t)
+        p.data -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            g = p.grad.astype(np.float32) + self.weight_decay * p.data
+            self._adam_update(p, g, self.state[i])
+_grading.use_reference('Adam', _reference_2, ['__init__', '_adam_update', 'step'])
+del _reference_2
+class _reference_3:
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            if p.grad is None:
+                continue
+            p.data *= 1 - self.lr * self.weight_decay
+            self._adam_update(p, p.grad.astype(np.float32), self.state[i])
+_grading.use_reference('AdamW', _reference_3, ['step'])
+del _reference_3
+### END HIDDEN TESTS
 def same_values(a: list, b: list) -> bool:
     """True when two lists of parameters hold exactly equal values."""
-    return all(np.array_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
+    return all(check_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
 
 
 grads = [[[0.5, -1.0], [[2.0]]], [[0.25, 1.0], None], [[-1.0, 0.5], [[1.0]]]]
@@ -113,14 +308,14 @@ assert type(sd["hyperparameters"]) is dict and sd["hyperparameters"] == settings
     f"{sd['hyperparameters']!r}."
 )
 saved = sd["state"][0]["momentum_buffer"]
-assert type(saved) is np.ndarray and np.array_equal(saved, [0.5, -1.0]), (
+assert type(saved) is np.ndarray and check_equal(saved, [0.5, -1.0]), (
     f"sd['state'][0]['momentum_buffer'] should be the buffer, [0.5, -1.0], got {saved!r}."
 )
 assert saved is not opt.state[0]["momentum_buffer"], (
     "state_dict() should copy the arrays (copy.deepcopy), not hand out the optimizer's own."
 )
 saved[:] = 99.0
-assert np.array_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
+assert check_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
     "changing the array returned by state_dict() changed the optimizer's buffer: copy it."
 )
 
@@ -230,7 +425,7 @@ for make, make_other in makers:
                 assert type(value) is np.ndarray, "arrays are saved as arrays"
                 assert value.dtype == np.float32, "saved arrays keep float32"
                 assert value is not own, "saved arrays are copies"
-                assert np.array_equal(value, own), "saved arrays hold the state's values"
+                assert check_equal(value, own), "saved arrays hold the state's values"
             else:
                 assert type(value) is int and value == own, "step counts are saved as ints"
     snapshot = copy.deepcopy(sd)
@@ -244,16 +439,16 @@ for make, make_other in makers:
     for t, gs in enumerate(seq[4:], start=4):
         _feed(first_opt, first, gs)
         _feed(resumed_opt, resumed, gs)
-        assert all(np.array_equal(p.data, e) for p, e in zip(resumed, history[t], strict=True)), (
+        assert all(check_equal(p.data, e) for p, e in zip(resumed, history[t], strict=True)), (
             "the resumed run matches the uninterrupted run exactly"
         )
-        assert all(np.array_equal(p.data, e) for p, e in zip(first, history[t], strict=True)), (
+        assert all(check_equal(p.data, e) for p, e in zip(first, history[t], strict=True)), (
             "saving the state does not disturb the optimizer"
         )
     # hidden: later steps do not change a saved state, and a loaded state is a copy
     for i in range(2):
         for key, value in snapshot["state"][i].items():
-            assert np.array_equal(sd["state"][i][key], value), "later steps leave sd alone"
+            assert check_equal(sd["state"][i][key], value), "later steps leave sd alone"
     assert sd["hyperparameters"] == snapshot["hyperparameters"], "later steps leave sd alone"
     for i in range(2):
         for key, value in resumed_opt.state[i].items():
@@ -270,7 +465,7 @@ for make, make_other in makers:
         p.data[...] = v
     for gs in seq[4:]:
         _feed(rewind_opt, rewind, gs)
-    assert all(np.array_equal(p.data, e) for p, e in zip(rewind, history[-1], strict=True)), (
+    assert all(check_equal(p.data, e) for p, e in zip(rewind, history[-1], strict=True)), (
         "a loaded state replaces the optimizer's own state"
     )
 # hidden: editing the returned or the loaded dict does not change the optimizer
@@ -288,7 +483,7 @@ sd["hyperparameters"]["lr"] = 9.0
 assert opt.lr == 0.1, "editing the returned settings does not change the optimizer"
 for i in range(3):
     assert opt.state[i]["step"] == before[i]["step"], "editing the returned state is harmless"
-    assert np.array_equal(opt.state[i]["exp_avg"], before[i]["exp_avg"]), "the arrays are copies"
+    assert check_equal(opt.state[i]["exp_avg"], before[i]["exp_avg"]), "the arrays are copies"
 other = Adam([param(p0) for p0 in p0s])
 good = copy.deepcopy(opt.state_dict())
 other.load_state_dict(good)
@@ -298,7 +493,7 @@ good["state"].append({})
 good["hyperparameters"]["eps"] = 5.0
 assert len(other.state) == 3 and type(other.state) is list, "the loaded state is a new list"
 assert other.eps == 1e-8 and other.state[1]["step"] == 1, "editing a loaded dict is harmless"
-assert np.array_equal(other.state[0]["exp_avg_sq"], before[0]["exp_avg_sq"]), (
+assert check_equal(other.state[0]["exp_avg_sq"], before[0]["exp_avg_sq"]), (
     "the loaded arrays are copies"
 )
 # hidden: a fresh optimizer saves empty states and its settings
@@ -332,7 +527,9 @@ toy.step()
 sd = toy.state_dict()
 assert type(sd["hyperparameters"]) is dict, "the settings are a dict"
 assert sd["hyperparameters"] == {"scale": 0.5, "label": "toy", "flags": (1, 2)}, "names saved"
-assert sd["state"][1]["calls"] == 2 and np.all(sd["state"][1]["trace"] == 2.0), "state saved"
+assert sd["state"][1]["calls"] == 2 and check_equal(
+    sd["state"][1]["trace"], np.full(shapes[1], 2.0)
+), "state saved"
 toy2 = _Counter([param(p0) for p0 in p0s[:2]])
 toy2.scale, toy2.label = 3.0, "changed"
 toy2.load_state_dict(sd)
@@ -357,7 +554,7 @@ def _rejects(opt, state_dict):
     for now, then in zip(opt.state, before_state, strict=False):
         unchanged = unchanged and sorted(now) == sorted(then)
         for key, value in then.items():
-            unchanged = unchanged and np.array_equal(now[key], value)
+            unchanged = unchanged and check_equal(now[key], value)
     return failed, unchanged
 
 
@@ -393,7 +590,7 @@ failed, _ = _rejects(SGD([param(p0) for p0 in p0s], lr=0.1), good)
 assert failed, "an Adam state cannot be loaded into SGD"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(79, 120, 'a resumed run follows exactly the path of the uninterrupted run'), (121, 159, 'state_dict holds plain copies: lists, dicts, float32 arrays, int step counts'), (160, 168, 'later steps do not change a saved state, and a loaded state is a copy'), (169, 182, 'loading a saved state rewinds an optimizer to that point'), (183, 210, 'editing the returned or the loaded dict does not change the optimizer'), (211, 218, 'a fresh optimizer saves empty states and its settings'), (219, 247, "any optimizer's hyperparameters and state are saved, by their names"), (248, 301, 'load_state_dict rejects a state of the wrong size, shape or kind')]
+HIDDEN = [(176, 217, 'a resumed run follows exactly the path of the uninterrupted run'), (218, 256, 'state_dict holds plain copies: lists, dicts, float32 arrays, int step counts'), (257, 265, 'later steps do not change a saved state, and a loaded state is a copy'), (266, 279, 'loading a saved state rewinds an optimizer to that point'), (280, 307, 'editing the returned or the loaded dict does not change the optimizer'), (308, 315, 'a fresh optimizer saves empty states and its settings'), (316, 346, "any optimizer's hyperparameters and state are saved, by their names"), (347, 400, 'load_state_dict rejects a state of the wrong size, shape or kind')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

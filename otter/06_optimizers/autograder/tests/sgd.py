@@ -11,7 +11,48 @@ name = 'sgd'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_sgd'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 p = param([1.0, -2.0, 3.0])
 array = p.data
@@ -22,7 +63,7 @@ assert p.data is array, (
     "step() should update p.data in place (p.data -= ...), keeping the same array object; "
     "p.data = p.data - ... replaces it."
 )
-assert np.array_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
+assert check_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
 assert is_empty_dict(opt.state[0]), f"SGD without momentum keeps no state, got {opt.state!r}."
 
 p = param([1.0, -2.0, 3.0])
@@ -42,7 +83,7 @@ buffer = opt.state[0].get("momentum_buffer")
 assert type(buffer) is np.ndarray and buffer.dtype == np.float32, (
     f"state[0]['momentum_buffer'] should be a float32 array, got {buffer!r}."
 )
-assert np.allclose(buffer, [2.71, -1.355]), (
+assert check_close(buffer, [2.71, -1.355]), (
     f"the momentum buffer after 3 steps should be [2.71, -1.355], got {buffer}."
 )
 
@@ -58,6 +99,46 @@ assert (opt.lr, opt.momentum, opt.weight_decay) == (1.0, 0.5, 0.0) and type(opt.
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __init__(self, params: Iterable[Tensor]) -> None:
+        if isinstance(params, Tensor):
+            raise TypeError('Optimizer: params should be an iterable of Tensors, got a single Tensor; pass [tensor] or model.parameters()')
+        params = list(params)
+        if not params:
+            raise ValueError('Optimizer: got an empty list of parameters, nothing to optimise')
+        for i, p in enumerate(params):
+            if not isinstance(p, Tensor):
+                raise TypeError(f'Optimizer: parameter {i} is a {type(p).__name__}, not a Tensor')
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError('Optimizer: a parameter appears more than once; it would be updated twice')
+        self.params = params
+        self.state = [{} for _ in params]
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+    def step(self) -> None:
+        raise NotImplementedError(f'{type(self).__name__}.step() is not implemented: an Optimizer subclass must define step')
+    def state_dict(self) -> dict:
+        return {'state': copy.deepcopy(self.state), 'hyperparameters': {name: getattr(self, name) for name in self.hyperparameters}}
+    def load_state_dict(self, state_dict: dict) -> None:
+        state, hyper = (state_dict['state'], state_dict['hyperparameters'])
+        if len(state) != len(self.params):
+            raise ValueError(f'load_state_dict: {len(state)} state entries for {len(self.params)} parameters')
+        for i, p in enumerate(self.params):
+            for key, value in state[i].items():
+                if isinstance(value, np.ndarray) and value.shape != p.shape:
+                    raise ValueError(f'load_state_dict: state[{i}][{key!r}] has shape {value.shape}, but parameter {i} has shape {p.shape}')
+        if set(hyper) != set(self.hyperparameters):
+            raise ValueError(f"load_state_dict: hyperparameters {sorted(hyper)} do not match {type(self).__name__}'s {sorted(self.hyperparameters)}")
+        self.state = copy.deepcopy(list(state))
+        for name in self.hyperparameters:
+            self.__dict__[name] = hyper[name]
+_grading.use_reference('Optimizer', _reference_0, ['__init__', 'zero_grad', 'step', 'state_dict', 'load_state_dict'])
+del _reference_0
+### END HIDDEN TESTS
 p = param([1.0, -2.0, 3.0])
 array = p.data
 opt = SGD([p], lr=0.1)
@@ -67,7 +148,7 @@ assert p.data is array, (
     "step() should update p.data in place (p.data -= ...), keeping the same array object; "
     "p.data = p.data - ... replaces it."
 )
-assert np.array_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
+assert check_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
 assert is_empty_dict(opt.state[0]), f"SGD without momentum keeps no state, got {opt.state!r}."
 
 p = param([1.0, -2.0, 3.0])
@@ -87,7 +168,7 @@ buffer = opt.state[0].get("momentum_buffer")
 assert type(buffer) is np.ndarray and buffer.dtype == np.float32, (
     f"state[0]['momentum_buffer'] should be a float32 array, got {buffer!r}."
 )
-assert np.allclose(buffer, [2.71, -1.355]), (
+assert check_close(buffer, [2.71, -1.355]), (
     f"the momentum buffer after 3 steps should be [2.71, -1.355], got {buffer}."
 )
 
@@ -137,14 +218,14 @@ def _run(opt, params, grads, lrs):
             assert p.data is a, "step updates p.data in place"
             assert type(p.data) is np.ndarray, "p.data stays a numpy array"
             assert p.data.dtype == np.float32, "p.data stays float32"
-            assert g is None or np.array_equal(p.grad, g), "step does not change p.grad"
+            assert g is None or check_equal(p.grad, g), "step does not change p.grad"
         history.append([p.data.astype(np.float64) for p in params])
     return history
 
 
 def _close(got, expected):
     return all(
-        g.shape == e.shape and np.allclose(g, e, rtol=1e-5, atol=1e-6)
+        g.shape == e.shape and check_close(g, e, rtol=1e-5, atol=1e-6)
         for g, e in zip(got, expected, strict=True)
     )
 
@@ -196,7 +277,7 @@ idle = param(p0s[1])
 busy = param(p0s[0])
 opt = SGD([idle, busy], lr=0.1, momentum=0.9, weight_decay=0.5)
 _run(opt, [idle, busy], [[None, g[0]] for g in grads[:5]], [0.1] * 5)
-assert np.array_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
+assert check_equal(idle.data, p0s[1]), "a parameter that never has a gradient never moves"
 assert is_empty_dict(opt.state[0]), "a parameter that never has a gradient gets no state"
 # hidden: step reads the learning rate that is current at each step
 lrs = [0.1, 0.05, 0.2, 0.0, 0.01, 0.3, 0.1, 0.0, 0.02, 0.15]
@@ -212,7 +293,7 @@ for momentum in (0.0, 0.7):
 params = [param(p0) for p0 in p0s]
 opt = SGD(params, lr=0.0, momentum=0.5)
 _run(opt, params, grads[:3], [0.0] * 3)
-assert all(np.array_equal(p.data, p0) for p, p0 in zip(params, p0s, strict=True)), (
+assert all(check_equal(p.data, p0) for p, p0 in zip(params, p0s, strict=True)), (
     "lr = 0 leaves the values unchanged"
 )
 _, bufs = _sgd_reference(p0s, grads[:3], [0.0] * 3, 0.5, 0.0)
@@ -286,7 +367,7 @@ for bad in ([], [np.ones(2)]):
     assert failed, "SGD checks its parameters through the base class"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(47, 110, 'ten steps on several parameters follow the published rule, for several settings'), (111, 120, 'the momentum buffer is float32 state shaped like its parameter'), (121, 140, 'parameters without a gradient are skipped and keep no state'), (141, 150, 'step reads the learning rate that is current at each step'), (151, 159, 'with lr = 0 nothing moves but the momentum buffer still accumulates'), (160, 172, 'the buffer does not share memory with a gradient that is changed in place later'), (173, 198, 'plain SGD minimises a quadratic bowl, lowering the loss at every step'), (199, 227, 'the settings are checked and stored as floats')]
+HIDDEN = [(87, 150, 'ten steps on several parameters follow the published rule, for several settings'), (151, 160, 'the momentum buffer is float32 state shaped like its parameter'), (161, 180, 'parameters without a gradient are skipped and keep no state'), (181, 190, 'step reads the learning rate that is current at each step'), (191, 199, 'with lr = 0 nothing moves but the momentum buffer still accumulates'), (200, 212, 'the buffer does not share memory with a gradient that is changed in place later'), (213, 238, 'plain SGD minimises a quadratic bowl, lowering the loss at every step'), (239, 267, 'the settings are checked and stored as floats')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

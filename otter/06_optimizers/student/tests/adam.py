@@ -32,7 +32,7 @@ for key, expected in (("exp_avg", [0.03, -0.4, 1e-4]), ("exp_avg_sq", [9e-5, 0.0
     assert type(value) is np.ndarray and value.dtype == np.float32, (
         f"state[{key!r}] should be a float32 array, got {value!r}."
     )
-    assert np.allclose(value, expected, rtol=1e-5, atol=1e-12), (
+    assert check_close(value, expected, rtol=1e-5, atol=1e-12), (
         f"state[{key!r}] after step 1 should be {expected}, got {value}."
     )
 assert is_empty_dict(opt.state[1]), (

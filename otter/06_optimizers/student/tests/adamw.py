@@ -20,7 +20,7 @@ take_step(opt, [p], [[1.0, 1.0]], "AdamW(lr=0.1, weight_decay=0.5) step 1")
 assert_param(p, [1.8, -1.05], "p after one AdamW step (decay first, then the Adam step)")
 assert p.data is array, "step() should update p.data in place (p.data *= ..., p.data -= ...)."
 assert isinstance(opt, Adam) and opt.weight_decay == 0.5, "AdamW is an Adam with its settings."
-assert np.allclose(opt.state[0]["exp_avg"], [0.1, 0.1]), (
+assert check_close(opt.state[0]["exp_avg"], [0.1, 0.1]), (
     f"AdamW's moments should see the gradient alone: exp_avg after one step should be "
     f"0.1 * g = [0.1, 0.1], got {opt.state[0]['exp_avg']}. Do not add weight_decay * p to g."
 )

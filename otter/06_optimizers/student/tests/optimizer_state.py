@@ -15,7 +15,7 @@ SETUP = ""
 VISIBLE = r'''
 def same_values(a: list, b: list) -> bool:
     """True when two lists of parameters hold exactly equal values."""
-    return all(np.array_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
+    return all(check_equal(x.data, y.data) for x, y in zip(a, b, strict=True))
 
 
 grads = [[[0.5, -1.0], [[2.0]]], [[0.25, 1.0], None], [[-1.0, 0.5], [[1.0]]]]
@@ -35,14 +35,14 @@ assert type(sd["hyperparameters"]) is dict and sd["hyperparameters"] == settings
     f"{sd['hyperparameters']!r}."
 )
 saved = sd["state"][0]["momentum_buffer"]
-assert type(saved) is np.ndarray and np.array_equal(saved, [0.5, -1.0]), (
+assert type(saved) is np.ndarray and check_equal(saved, [0.5, -1.0]), (
     f"sd['state'][0]['momentum_buffer'] should be the buffer, [0.5, -1.0], got {saved!r}."
 )
 assert saved is not opt.state[0]["momentum_buffer"], (
     "state_dict() should copy the arrays (copy.deepcopy), not hand out the optimizer's own."
 )
 saved[:] = 99.0
-assert np.array_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
+assert check_equal(opt.state[0]["momentum_buffer"], [0.5, -1.0]), (
     "changing the array returned by state_dict() changed the optimizer's buffer: copy it."
 )
 

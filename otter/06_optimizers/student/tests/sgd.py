@@ -22,7 +22,7 @@ assert p.data is array, (
     "step() should update p.data in place (p.data -= ...), keeping the same array object; "
     "p.data = p.data - ... replaces it."
 )
-assert np.array_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
+assert check_equal(p.grad, [0.5, 0.5, -1.0]), "step() should not change p.grad."
 assert is_empty_dict(opt.state[0]), f"SGD without momentum keeps no state, got {opt.state!r}."
 
 p = param([1.0, -2.0, 3.0])
@@ -42,7 +42,7 @@ buffer = opt.state[0].get("momentum_buffer")
 assert type(buffer) is np.ndarray and buffer.dtype == np.float32, (
     f"state[0]['momentum_buffer'] should be a float32 array, got {buffer!r}."
 )
-assert np.allclose(buffer, [2.71, -1.355]), (
+assert check_close(buffer, [2.71, -1.355]), (
     f"the momentum buffer after 3 steps should be [2.71, -1.355], got {buffer}."
 )
 

@@ -11,7 +11,12 @@ name = 'accuracy'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_accuracy'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 logits = Tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [4.0, 4.0, 0.0]])
 acc = accuracy(logits, np.array([0, 1, 1, 0]))
@@ -32,6 +37,10 @@ assert "(4, 1)" in str(err) and "(4, 3)" in str(err), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
 logits = Tensor([[2.0, 1.0, 0.0], [0.0, 3.0, 1.0], [1.0, 0.0, 5.0], [4.0, 4.0, 0.0]])
 acc = accuracy(logits, np.array([0, 1, 1, 0]))
 assert_float(acc, 0.75, "accuracy of the example in the text (3 of 4 right)")
@@ -106,10 +115,10 @@ for lg, tg in ((np.array(3.0), np.array(0)), (np.zeros((0, 4)), np.zeros(0))):
 # hidden: the inputs are left unchanged
 z_copy, y_copy = z.copy(), y.copy()
 accuracy(z, y)
-assert np.array_equal(z, z_copy) and np.array_equal(y, y_copy), "accuracy changes nothing"
+assert check_equal(z, z_copy) and check_equal(y, y_copy), "accuracy changes nothing"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(20, 31, 'the fraction of argmax predictions equal to the targets, for a batch'), (32, 41, 'the classes are on the last axis for logits with three axes'), (42, 45, 'a single example (1-D logits, 0-d target) is right or wrong'), (46, 49, 'ties go to the first largest logit'), (50, 63, 'mismatched shapes raise ValueError naming both shapes'), (64, 71, '0-d logits and empty batches raise ValueError'), (72, 76, 'the inputs are left unchanged')]
+HIDDEN = [(24, 35, 'the fraction of argmax predictions equal to the targets, for a batch'), (36, 45, 'the classes are on the last axis for logits with three axes'), (46, 49, 'a single example (1-D logits, 0-d target) is right or wrong'), (50, 53, 'ties go to the first largest logit'), (54, 67, 'mismatched shapes raise ValueError naming both shapes'), (68, 75, '0-d logits and empty batches raise ValueError'), (76, 80, 'the inputs are left unchanged')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

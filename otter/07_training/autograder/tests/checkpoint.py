@@ -11,7 +11,113 @@ name = 'checkpoint'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_checkpoint'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+class _reference_1:
+    def __init__(self, optimizer: Optimizer, max_lr: float, min_lr: float, total_steps: int, warmup_steps: int=0) -> None:
+        if not 0 <= min_lr <= max_lr:
+            raise ValueError(f'CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}')
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(f'CosineSchedule: need 0 <= warmup_steps < total_steps, got warmup_steps={warmup_steps}, total_steps={total_steps}')
+        self.optimizer = optimizer
+        self.max_lr = float(max_lr)
+        self.min_lr = float(min_lr)
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.step_count = 0
+        optimizer.lr = self.lr_at(0)
+    def lr_at(self, step: int) -> float:
+        if step < 0:
+            raise ValueError(f'CosineSchedule.lr_at: step must be >= 0, got {step}')
+        if step < self.warmup_steps:
+            return self.max_lr * (step + 1) / self.warmup_steps
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
+        return self.min_lr + 0.5 * (self.max_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+    def step(self) -> None:
+        self.step_count += 1
+        self.optimizer.lr = self.lr_at(self.step_count)
+_grading.use_reference('CosineSchedule', _reference_1, ['__init__', 'lr_at', 'step'])
+del _reference_1
+class _reference_2:
+    def train_epoch(self, batches: Iterable) -> dict:
+        self.model.train()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        for inputs, targets in batches:
+            if not isinstance(inputs, Tensor):
+                inputs = Tensor(inputs)
+            self.optimizer.zero_grad()
+            logits = self.model(inputs)
+            loss = self.loss_fn(logits, targets)
+            loss.backward()
+            if self.clip is not None:
+                clip_grad_norm(self.model.parameters(), self.clip)
+            self.optimizer.step()
+            if self.schedule is not None:
+                self.schedule.step()
+            self.global_step += 1
+            n = len(targets)
+            loss_sum += loss.item() * n
+            correct += accuracy(logits, targets) * n
+            count += n
+        if count == 0:
+            raise ValueError('train_epoch: no batches; is the iterable already used up?')
+        self.epoch += 1
+        record = {'epoch': self.epoch, 'loss': loss_sum / count, 'accuracy': correct / count}
+        self.history.append(record)
+        return record
+    def evaluate(self, batches: Iterable) -> dict:
+        was_training = self.model.training
+        self.model.eval()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        try:
+            with no_grad():
+                for inputs, targets in batches:
+                    if not isinstance(inputs, Tensor):
+                        inputs = Tensor(inputs)
+                    logits = self.model(inputs)
+                    n = len(targets)
+                    loss_sum += self.loss_fn(logits, targets).item() * n
+                    correct += accuracy(logits, targets) * n
+                    count += n
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError('evaluate: no batches to evaluate')
+        return {'loss': loss_sum / count, 'accuracy': correct / count}
+_grading.use_reference('Trainer', _reference_2, ['train_epoch', 'evaluate'])
+del _reference_2
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 inputs, labels = blobs(90, seed=11)
 batches = batches_of(inputs, labels, [32, 32, 26])
@@ -65,6 +171,111 @@ for i, (p, q) in enumerate(zip(run_a.model.parameters(), run_b.model.parameters(
 shutil.rmtree(folder)
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+class _reference_1:
+    def __init__(self, optimizer: Optimizer, max_lr: float, min_lr: float, total_steps: int, warmup_steps: int=0) -> None:
+        if not 0 <= min_lr <= max_lr:
+            raise ValueError(f'CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}')
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(f'CosineSchedule: need 0 <= warmup_steps < total_steps, got warmup_steps={warmup_steps}, total_steps={total_steps}')
+        self.optimizer = optimizer
+        self.max_lr = float(max_lr)
+        self.min_lr = float(min_lr)
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.step_count = 0
+        optimizer.lr = self.lr_at(0)
+    def lr_at(self, step: int) -> float:
+        if step < 0:
+            raise ValueError(f'CosineSchedule.lr_at: step must be >= 0, got {step}')
+        if step < self.warmup_steps:
+            return self.max_lr * (step + 1) / self.warmup_steps
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
+        return self.min_lr + 0.5 * (self.max_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+    def step(self) -> None:
+        self.step_count += 1
+        self.optimizer.lr = self.lr_at(self.step_count)
+_grading.use_reference('CosineSchedule', _reference_1, ['__init__', 'lr_at', 'step'])
+del _reference_1
+class _reference_2:
+    def train_epoch(self, batches: Iterable) -> dict:
+        self.model.train()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        for inputs, targets in batches:
+            if not isinstance(inputs, Tensor):
+                inputs = Tensor(inputs)
+            self.optimizer.zero_grad()
+            logits = self.model(inputs)
+            loss = self.loss_fn(logits, targets)
+            loss.backward()
+            if self.clip is not None:
+                clip_grad_norm(self.model.parameters(), self.clip)
+            self.optimizer.step()
+            if self.schedule is not None:
+                self.schedule.step()
+            self.global_step += 1
+            n = len(targets)
+            loss_sum += loss.item() * n
+            correct += accuracy(logits, targets) * n
+            count += n
+        if count == 0:
+            raise ValueError('train_epoch: no batches; is the iterable already used up?')
+        self.epoch += 1
+        record = {'epoch': self.epoch, 'loss': loss_sum / count, 'accuracy': correct / count}
+        self.history.append(record)
+        return record
+    def evaluate(self, batches: Iterable) -> dict:
+        was_training = self.model.training
+        self.model.eval()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        try:
+            with no_grad():
+                for inputs, targets in batches:
+                    if not isinstance(inputs, Tensor):
+                        inputs = Tensor(inputs)
+                    logits = self.model(inputs)
+                    n = len(targets)
+                    loss_sum += self.loss_fn(logits, targets).item() * n
+                    correct += accuracy(logits, targets) * n
+                    count += n
+        finally:
+            self.model.train(was_training)
+        if count == 0:
+            raise ValueError('evaluate: no batches to evaluate')
+        return {'loss': loss_sum / count, 'accuracy': correct / count}
+_grading.use_reference('Trainer', _reference_2, ['train_epoch', 'evaluate'])
+del _reference_2
+### END HIDDEN TESTS
 inputs, labels = blobs(90, seed=11)
 batches = batches_of(inputs, labels, [32, 32, 26])
 folder = tempfile.mkdtemp()
@@ -143,12 +354,12 @@ for kind, name in (("adam", "a.npz"), ("adamw", "resume.ckpt"), ("sgd", "plain")
     lr, counters = a.optimizer.lr, (a.epoch, a.global_step)
     a.save_checkpoint(h_path)
     assert os.path.exists(h_path), "the checkpoint is written at exactly the given path"
-    assert all(
-        np.array_equal(p.data, v) for p, v in zip(a.model.parameters(), values, strict=True)
-    ), "saving changes no parameter"
+    assert all(check_equal(p.data, v) for p, v in zip(a.model.parameters(), values, strict=True)), (
+        "saving changes no parameter"
+    )
     assert (a.epoch, a.global_step, a.optimizer.lr) == (*counters, lr), "saving changes nothing"
     now = a.optimizer.state_dict()["state"]
-    assert all(np.array_equal(now[i][k], state["state"][i][k]) for i in range(3) for k in now[i]), (
+    assert all(check_equal(now[i][k], state["state"][i][k]) for i in range(3) for k in now[i]), (
         "saving leaves the optimizer state alone"
     )
     a.train_epoch(h_batches)
@@ -164,17 +375,17 @@ for kind, name in (("adam", "a.npz"), ("adamw", "resume.ckpt"), ("sgd", "plain")
         st = b.optimizer.state[0]
         assert type(st["step"]) is int and st["step"] == 6, "Adam's step count is an int"
         assert st["exp_avg"].dtype == np.float32, "Adam's moments are float32 arrays"
-        assert np.array_equal(st["exp_avg_sq"], state["state"][0]["exp_avg_sq"]), (
+        assert check_equal(st["exp_avg_sq"], state["state"][0]["exp_avg_sq"]), (
             "Adam's moments are restored exactly"
         )
     else:
         assert all(s == {} for s in b.optimizer.state), "an empty optimizer state stays empty"
-    assert all(
-        np.array_equal(p.data, v) for p, v in zip(b.model.parameters(), values, strict=True)
-    ), "the parameters hold the saved values"
+    assert all(check_equal(p.data, v) for p, v in zip(b.model.parameters(), values, strict=True)), (
+        "the parameters hold the saved values"
+    )
     b.train_epoch(h_batches)
     assert all(
-        np.array_equal(p.data, q.data)
+        check_equal(p.data, q.data)
         for p, q in zip(a.model.parameters(), b.model.parameters(), strict=True)
     ), "training after loading is bit-identical to training without a break"
     assert a.history[-1]["loss"] == b.history[-1]["loss"], "the resumed epoch has the same loss"
@@ -190,7 +401,7 @@ want = {f"model.{i}" for i in range(4)} | {"trainer.epoch", "trainer.global_step
 want |= {f"optimizer.state.{i}.{k}" for i in range(4) for k in ("step", "exp_avg", "exp_avg_sq")}
 want |= {f"optimizer.hyperparameters.{k}" for k in ("lr", "betas", "eps", "weight_decay")}
 assert set(h_keys) == want, "the checkpoint's keys follow the layout"
-assert np.array_equal(h_keys["model.2"], a.model.parameters()[2].data), "model.i is parameter i"
+assert check_equal(h_keys["model.2"], a.model.parameters()[2].data), "model.i is parameter i"
 assert int(h_keys["trainer.global_step"]) == 3, "trainer.global_step is saved"
 assert int(h_keys["optimizer.state.1.step"]) == 3, "the optimizer state is saved"
 # hidden: a checkpoint of another architecture is rejected before anything changes
@@ -204,7 +415,7 @@ for sizes in ((4, 12, 12, 3), (4, 10, 3), (4, 12, 4)):
         failed = True
     assert failed, "parameters of another number or shape raise ValueError"
     assert all(
-        np.array_equal(p.data, v) for p, v in zip(other.model.parameters(), values, strict=True)
+        check_equal(p.data, v) for p, v in zip(other.model.parameters(), values, strict=True)
     ), "a rejected checkpoint changes no parameter"
     assert all(s == {} for s in other.optimizer.state), "a rejected checkpoint changes no state"
     assert (other.epoch, other.global_step) == (0, 0), "a rejected checkpoint changes no counter"
@@ -232,14 +443,14 @@ for sizes, source in (
     except ValueError:
         failed = True
     assert failed, "parameters of another number or shape raise ValueError"
-    assert all(np.array_equal(p.data, v) for p, v in zip(m.parameters(), values, strict=True)), (
+    assert all(check_equal(p.data, v) for p, v in zip(m.parameters(), values, strict=True)), (
         "a rejected checkpoint changes no parameter"
     )
     assert other.optimizer.lr == 0.3, "a rejected checkpoint changes no hyperparameter"
 shutil.rmtree(h_folder)
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(54, 114, 'Adam with a schedule and clipping resumes bit for bit'), (115, 128, 'the keys of an Adam checkpoint follow the layout'), (129, 143, 'a checkpoint of another architecture is rejected before anything changes'), (144, 173, "the model's parameters are checked even when the optimizer state is empty")]
+HIDDEN = [(159, 219, 'Adam with a schedule and clipping resumes bit for bit'), (220, 233, 'the keys of an Adam checkpoint follow the layout'), (234, 248, 'a checkpoint of another architecture is rejected before anything changes'), (249, 278, "the model's parameters are checked even when the optimizer state is empty")]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,26 @@ name = 'clip_grad_norm'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_clip_grad_norm'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+_grading.use_reference('', _reference_0, ['accuracy'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 a = Tensor([0.0, 0.0], requires_grad=True)
 b = Tensor([[0.0, 0.0]], requires_grad=True)
@@ -56,6 +75,24 @@ for bad in (0.0, -1.0):
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+_grading.use_reference('', _reference_0, ['accuracy'])
+del _reference_0
+### END HIDDEN TESTS
 a = Tensor([0.0, 0.0], requires_grad=True)
 b = Tensor([[0.0, 0.0]], requires_grad=True)
 frozen = Tensor([1.0, 2.0, 3.0], requires_grad=True)
@@ -124,8 +161,8 @@ for seed, factor in ((1, 0.3), (2, 0.9), (3, 1.5), (4, 10.0), (5, 0.999)):
     for p, g, arr in zip(ps, g64, arrays, strict=True):
         assert p.grad is arr, "gradients are scaled in place"
         assert p.grad.dtype == np.float32, "gradients keep their dtype"
-        assert np.allclose(p.grad, g * s, rtol=1e-6, atol=0), "gradients scale by the formula"
-    assert all(np.array_equal(p.data, v) for p, v in zip(ps, values, strict=True)), (
+        assert check_close(p.grad, g * s, rtol=1e-6, atol=0), "gradients scale by the formula"
+    assert all(check_equal(p.data, v) for p, v in zip(ps, values, strict=True)), (
         "clipping changes gradients, never parameters"
     )
     new_norm = float(np.sqrt(sum(np.sum(p.grad.astype(np.float64) ** 2) for p in ps)))
@@ -135,7 +172,7 @@ ps = [Tensor([0.0, 0.0], requires_grad=True), Tensor([0.0], requires_grad=True)]
 ps[0].grad = np.array([6.0, 0.0], dtype=np.float32)
 ps[1].grad = np.array([8.0], dtype=np.float32)
 assert clip_grad_norm(ps, 10.0) == 10.0, "the norm is returned"
-assert np.array_equal(ps[0].grad, [6.0, 0.0]) and np.array_equal(ps[1].grad, [8.0]), (
+assert check_equal(ps[0].grad, [6.0, 0.0]) and check_equal(ps[1].grad, [8.0]), (
     "a norm equal to max_norm is not clipped"
 )
 # hidden: tiny norms, where the 1e-6 in the factor matters
@@ -145,7 +182,7 @@ true_norm = float(np.sqrt(sum(np.sum(g**2) for g in g64)))
 clip_grad_norm(ps, true_norm / 10)
 for p, g in zip(ps, g64, strict=True):
     expected = g * (true_norm / 10) / (true_norm + 1e-6)
-    assert np.allclose(p.grad, expected, rtol=1e-6, atol=0), "the factor is max_norm/(norm + 1e-6)"
+    assert check_close(p.grad, expected, rtol=1e-6, atol=0), "the factor is max_norm/(norm + 1e-6)"
 # hidden: huge gradients give a finite norm (squares summed in float64)
 ps = _h_params(7, shapes, scale=1e20)
 g64 = [p.grad.astype(np.float64) for p in ps]
@@ -159,7 +196,7 @@ assert math.isfinite(got) and abs(got - true_norm) <= 1e-9 * true_norm, (
     "the norm of huge gradients is finite: the squares are summed in float64"
 )
 for p, g in zip(ps, g64, strict=True):
-    assert np.allclose(p.grad, g / (true_norm + 1e-6), rtol=1e-6, atol=0), (
+    assert check_close(p.grad, g / (true_norm + 1e-6), rtol=1e-6, atol=0), (
         "huge gradients are scaled down to the norm max_norm"
     )
 # hidden: parameters without gradient are skipped; a generator and a single Tensor work
@@ -171,14 +208,14 @@ true_norm = float(np.sqrt(sum(np.sum(g**2) for g in g64 if g is not None)))
 got = clip_grad_norm((p for p in ps), true_norm / 2)
 assert abs(got - true_norm) <= 1e-9 * true_norm, "gradients that are None add nothing"
 assert ps[1].grad is None and ps[3].grad is None, "gradients that are None stay None"
-assert np.allclose(ps[0].grad, g64[0] * (true_norm / 2) / (true_norm + 1e-6), rtol=1e-6), (
+assert check_close(ps[0].grad, g64[0] * (true_norm / 2) / (true_norm + 1e-6), rtol=1e-6), (
     "a generator of parameters works"
 )
 single = Tensor(np.zeros((2, 2)), requires_grad=True)
 single.grad = np.array([[1.0, 2.0], [2.0, 4.0]], dtype=np.float32)
 got = clip_grad_norm(single, 1.0)
 assert abs(got - 5.0) < 1e-12, "a single Tensor is accepted"
-assert np.allclose(single.grad, [[0.2, 0.4], [0.4, 0.8]], rtol=1e-5), "a single Tensor is clipped"
+assert check_close(single.grad, [[0.2, 0.4], [0.4, 0.8]], rtol=1e-5), "a single Tensor is clipped"
 none = [Tensor([1.0], requires_grad=True), Tensor([2.0], requires_grad=True)]
 got = clip_grad_norm(none, 1.0)
 assert type(got) is float and got == 0.0, "no gradients at all give a norm of 0.0"
@@ -193,7 +230,7 @@ for bad in (0, 0.0, -0.5, -10):
     assert failed, "max_norm <= 0 raises ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(45, 74, 'the global norm and the scaled gradients follow the formula, for many settings'), (75, 82, 'a norm exactly equal to max_norm is left alone'), (83, 90, 'tiny norms, where the 1e-6 in the factor matters'), (91, 106, 'huge gradients give a finite norm (squares summed in float64)'), (107, 127, 'parameters without gradient are skipped; a generator and a single Tensor work'), (128, 136, 'max_norm must be positive')]
+HIDDEN = [(63, 92, 'the global norm and the scaled gradients follow the formula, for many settings'), (93, 100, 'a norm exactly equal to max_norm is left alone'), (101, 108, 'tiny norms, where the 1e-6 in the factor matters'), (109, 124, 'huge gradients give a finite norm (squares summed in float64)'), (125, 145, 'parameters without gradient are skipped; a generator and a single Tensor work'), (146, 154, 'max_norm must be positive')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,39 @@ name = 'cosine_schedule'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_cosine_schedule'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 opt = SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
 schedule = CosineSchedule(opt, max_lr=0.1, min_lr=0.01, total_steps=10, warmup_steps=2)
@@ -39,6 +71,37 @@ for kwargs in (
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+### END HIDDEN TESTS
 opt = SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
 schedule = CosineSchedule(opt, max_lr=0.1, min_lr=0.01, total_steps=10, warmup_steps=2)
 assert_float(opt.lr, 0.05, "optimizer.lr right after creating the schedule (lr_at(0))")
@@ -75,28 +138,28 @@ def _h_lr(t, max_lr, min_lr, total, warmup):
 
 
 configs = [(0.3, 0.02, 20, 5), (1e-3, 1e-5, 7, 1), (0.5, 0.0, 12, 0), (2.0, 0.5, 4, 3)]
-configs += [(0.1, 0.1, 6, 2), (0.05, 0.01, 100, 10)]
+configs += [(0.1, 0.1, 6, 2), (0.05, 0.01, 100, 10), (0.2, 0.05, 8, 0)]
 for max_lr, min_lr, total, warmup in configs:
     o = Adam([Tensor([1.0], requires_grad=True)], lr=123.0)
     s = CosineSchedule(o, max_lr, min_lr, total, warmup)
     for t in range(total + 6):
         got = s.lr_at(t)
         assert type(got) is float, "lr_at returns a Python float"
-        assert math.isclose(got, _h_lr(t, max_lr, min_lr, total, warmup), rel_tol=1e-12), (
+        assert check_close(got, _h_lr(t, max_lr, min_lr, total, warmup), rtol=1e-12, atol=0), (
             "lr_at follows the warm-up and cosine formula"
         )
 # hidden: the boundaries of the warm-up and of the decay
 s = CosineSchedule(SGD([Tensor([1.0], requires_grad=True)], lr=1.0), 0.4, 0.1, 9, 4)
-assert math.isclose(s.lr_at(0), 0.1, rel_tol=1e-12), "the first warm-up step is max_lr / W"
-assert math.isclose(s.lr_at(3), 0.4, rel_tol=1e-12), "the last warm-up step reaches max_lr"
-assert math.isclose(s.lr_at(4), 0.4, rel_tol=1e-12), "the decay starts at max_lr"
-assert math.isclose(s.lr_at(5), _h_lr(5, 0.4, 0.1, 9, 4), rel_tol=1e-12), "the decay goes on"
-assert math.isclose(s.lr_at(9), 0.1, rel_tol=1e-12), "the decay ends at min_lr at total_steps"
-assert math.isclose(s.lr_at(50), 0.1, rel_tol=1e-12), "the lr stays at min_lr afterwards"
+assert check_close(s.lr_at(0), 0.1, rtol=1e-12, atol=0), "the first warm-up step is max_lr / W"
+assert check_close(s.lr_at(3), 0.4, rtol=1e-12, atol=0), "the last warm-up step reaches max_lr"
+assert check_close(s.lr_at(4), 0.4, rtol=1e-12, atol=0), "the decay starts at max_lr"
+assert check_close(s.lr_at(5), _h_lr(5, 0.4, 0.1, 9, 4), rtol=1e-12, atol=0), "the decay goes on"
+assert check_close(s.lr_at(9), 0.1, rtol=1e-12, atol=0), "the decay ends at min_lr at total_steps"
+assert check_close(s.lr_at(50), 0.1, rtol=1e-12, atol=0), "the lr stays at min_lr afterwards"
 s1 = CosineSchedule(SGD([Tensor([1.0], requires_grad=True)], lr=1.0), 0.3, 0.1, 2, 1)
-assert math.isclose(s1.lr_at(0), 0.3, rel_tol=1e-12), "a one-step warm-up starts at max_lr"
-assert math.isclose(s1.lr_at(1), 0.3, rel_tol=1e-12), "a one-step decay starts at max_lr"
-assert math.isclose(s1.lr_at(2), 0.1, rel_tol=1e-12), "a one-step decay ends at min_lr"
+assert check_close(s1.lr_at(0), 0.3, rtol=1e-12, atol=0), "a one-step warm-up starts at max_lr"
+assert check_close(s1.lr_at(1), 0.3, rtol=1e-12, atol=0), "a one-step decay starts at max_lr"
+assert check_close(s1.lr_at(2), 0.1, rtol=1e-12, atol=0), "a one-step decay ends at min_lr"
 # hidden: creating the schedule sets optimizer.lr to lr_at(0); step() advances it
 for max_lr, min_lr, total, warmup in configs:
     o = SGD([Tensor([1.0], requires_grad=True)], lr=123.0, momentum=0.9)
@@ -104,19 +167,19 @@ for max_lr, min_lr, total, warmup in configs:
     assert s.optimizer is o, "the schedule stores its optimizer"
     assert s.step_count == 0, "step_count starts at 0"
     assert type(o.lr) is float, "the optimizer's lr is a Python float"
-    assert math.isclose(o.lr, _h_lr(0, max_lr, min_lr, total, warmup), rel_tol=1e-12), (
+    assert check_close(o.lr, _h_lr(0, max_lr, min_lr, total, warmup), rtol=1e-12, atol=0), (
         "creating the schedule sets optimizer.lr = lr_at(0)"
     )
     for k in range(1, total + 3):
         assert s.step() is None, "step() returns None"
         assert s.step_count == k, "step() adds one to step_count"
-        assert math.isclose(o.lr, _h_lr(k, max_lr, min_lr, total, warmup), rel_tol=1e-12), (
+        assert check_close(o.lr, _h_lr(k, max_lr, min_lr, total, warmup), rtol=1e-12, atol=0), (
             "after k calls of step(), optimizer.lr is lr_at(k)"
         )
     s.lr_at(0)
     s.lr_at(3)
     assert s.step_count == total + 2, "lr_at does not change step_count"
-    assert math.isclose(o.lr, _h_lr(total + 2, max_lr, min_lr, total, warmup), rel_tol=1e-12), (
+    assert check_close(o.lr, _h_lr(total + 2, max_lr, min_lr, total, warmup), rtol=1e-12, atol=0), (
         "lr_at does not change optimizer.lr"
     )
 s = CosineSchedule(SGD([Tensor([1.0], requires_grad=True)], lr=1.0), 1, 0, 5, 2)
@@ -126,6 +189,7 @@ assert (s.total_steps, s.warmup_steps) == (5, 2), "total_steps and warmup_steps 
 o = SGD([Tensor([1.0], requires_grad=True)], lr=1.0)
 for args in (
     (0.1, 0.2, 10, 0),
+    (0.1, 0.2, 10, 3),
     (0.1, -0.01, 10, 0),
     (-0.1, -0.2, 10, 0),
     (0.1, 0.0, 10, 11),
@@ -150,7 +214,7 @@ for bad in (-1, -5):
     assert failed, "lr_at of a negative step raises ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(28, 46, 'lr_at follows the formula at every step, for many settings'), (47, 58, 'the boundaries of the warm-up and of the decay'), (59, 83, 'creating the schedule sets optimizer.lr to lr_at(0); step() advances it'), (84, 110, 'invalid settings raise ValueError')]
+HIDDEN = [(59, 77, 'lr_at follows the formula at every step, for many settings'), (78, 89, 'the boundaries of the warm-up and of the decay'), (90, 114, 'creating the schedule sets optimizer.lr to lr_at(0); step() advances it'), (115, 142, 'invalid settings raise ValueError')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

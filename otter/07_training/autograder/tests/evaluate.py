@@ -11,7 +11,133 @@ name = 'evaluate'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_evaluate'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+class _reference_1:
+    def __init__(self, optimizer: Optimizer, max_lr: float, min_lr: float, total_steps: int, warmup_steps: int=0) -> None:
+        if not 0 <= min_lr <= max_lr:
+            raise ValueError(f'CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}')
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(f'CosineSchedule: need 0 <= warmup_steps < total_steps, got warmup_steps={warmup_steps}, total_steps={total_steps}')
+        self.optimizer = optimizer
+        self.max_lr = float(max_lr)
+        self.min_lr = float(min_lr)
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.step_count = 0
+        optimizer.lr = self.lr_at(0)
+    def lr_at(self, step: int) -> float:
+        if step < 0:
+            raise ValueError(f'CosineSchedule.lr_at: step must be >= 0, got {step}')
+        if step < self.warmup_steps:
+            return self.max_lr * (step + 1) / self.warmup_steps
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
+        return self.min_lr + 0.5 * (self.max_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+    def step(self) -> None:
+        self.step_count += 1
+        self.optimizer.lr = self.lr_at(self.step_count)
+_grading.use_reference('CosineSchedule', _reference_1, ['__init__', 'lr_at', 'step'])
+del _reference_1
+class _reference_2:
+    def train_epoch(self, batches: Iterable) -> dict:
+        self.model.train()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        for inputs, targets in batches:
+            if not isinstance(inputs, Tensor):
+                inputs = Tensor(inputs)
+            self.optimizer.zero_grad()
+            logits = self.model(inputs)
+            loss = self.loss_fn(logits, targets)
+            loss.backward()
+            if self.clip is not None:
+                clip_grad_norm(self.model.parameters(), self.clip)
+            self.optimizer.step()
+            if self.schedule is not None:
+                self.schedule.step()
+            self.global_step += 1
+            n = len(targets)
+            loss_sum += loss.item() * n
+            correct += accuracy(logits, targets) * n
+            count += n
+        if count == 0:
+            raise ValueError('train_epoch: no batches; is the iterable already used up?')
+        self.epoch += 1
+        record = {'epoch': self.epoch, 'loss': loss_sum / count, 'accuracy': correct / count}
+        self.history.append(record)
+        return record
+    def save_checkpoint(self, path: str) -> None:
+        arrays = {'trainer.epoch': np.asarray(self.epoch), 'trainer.global_step': np.asarray(self.global_step)}
+        for i, p in enumerate(self.model.parameters()):
+            arrays[f'model.{i}'] = p.data
+        saved = self.optimizer.state_dict()
+        for i, state in enumerate(saved['state']):
+            for name, value in state.items():
+                arrays[f'optimizer.state.{i}.{name}'] = np.asarray(value)
+        for name, value in saved['hyperparameters'].items():
+            arrays[f'optimizer.hyperparameters.{name}'] = np.asarray(value)
+        with open(path, 'wb') as file:
+            np.savez(file, **arrays)
+    def load_checkpoint(self, path: str) -> None:
+        with np.load(path) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        params = self.model.parameters()
+        count = sum((key.startswith('model.') for key in arrays))
+        if count != len(params):
+            raise ValueError(f'load_checkpoint: the file holds {count} parameters, the model has {len(params)}')
+        for i, p in enumerate(params):
+            shape = arrays[f'model.{i}'].shape
+            if shape != p.shape:
+                raise ValueError(f'load_checkpoint: parameter {i} has shape {p.shape}, the file holds {shape}')
+        state = [{} for _ in self.optimizer.params]
+        hyperparameters = {}
+        for key, value in arrays.items():
+            parts = key.split('.')
+            if parts[:2] == ['optimizer', 'state']:
+                state[int(parts[2])][parts[3]] = value.item() if value.ndim == 0 else value
+            elif parts[:2] == ['optimizer', 'hyperparameters']:
+                restored = value.item() if value.ndim == 0 else tuple(value.tolist())
+                hyperparameters[parts[2]] = restored
+        self.optimizer.load_state_dict({'state': state, 'hyperparameters': hyperparameters})
+        for i, p in enumerate(params):
+            p.data[...] = arrays[f'model.{i}']
+        self.epoch = int(arrays['trainer.epoch'])
+        self.global_step = int(arrays['trainer.global_step'])
+        if self.schedule is not None:
+            self.schedule.step_count = self.global_step
+_grading.use_reference('Trainer', _reference_2, ['train_epoch', 'save_checkpoint', 'load_checkpoint'])
+del _reference_2
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 inputs, labels = blobs(80, seed=3)
 batches = batches_of(inputs, labels, [30, 30, 20])
@@ -51,6 +177,131 @@ trainer.evaluate(batches)
 assert model.training is False, "a model in evaluation mode should stay in evaluation mode."
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def accuracy(logits: 'Tensor | np.ndarray | list', targets: 'Tensor | np.ndarray | list') -> float:
+        scores = logits.data if isinstance(logits, Tensor) else np.asarray(logits)
+        labels = targets.data if isinstance(targets, Tensor) else np.asarray(targets)
+        if scores.ndim == 0:
+            raise ValueError('accuracy: logits must have a class axis, got a 0-d array')
+        if labels.shape != scores.shape[:-1]:
+            raise ValueError(f'accuracy: targets of shape {labels.shape} do not match logits of shape {scores.shape}; expected targets of shape {scores.shape[:-1]}')
+        if labels.size == 0:
+            raise ValueError('accuracy: no examples (an empty batch has no accuracy)')
+        predicted = np.argmax(scores, axis=-1)
+        return float(np.mean(predicted == labels))
+    def clip_grad_norm(parameters: 'Iterable[Tensor] | Tensor', max_norm: float) -> float:
+        if isinstance(parameters, Tensor):
+            parameters = [parameters]
+        if max_norm <= 0:
+            raise ValueError(f'clip_grad_norm: max_norm must be > 0, got {max_norm}')
+        grads = [p.grad for p in parameters if p.grad is not None]
+        squares = sum((float(np.sum(g.astype(np.float64) ** 2)) for g in grads))
+        norm = math.sqrt(squares)
+        if norm > max_norm:
+            scale = max_norm / (norm + 1e-06)
+            for g in grads:
+                g *= scale
+        return norm
+_grading.use_reference('', _reference_0, ['accuracy', 'clip_grad_norm'])
+del _reference_0
+class _reference_1:
+    def __init__(self, optimizer: Optimizer, max_lr: float, min_lr: float, total_steps: int, warmup_steps: int=0) -> None:
+        if not 0 <= min_lr <= max_lr:
+            raise ValueError(f'CosineSchedule: need 0 <= min_lr <= max_lr, got min_lr={min_lr}, max_lr={max_lr}')
+        if not 0 <= warmup_steps < total_steps:
+            raise ValueError(f'CosineSchedule: need 0 <= warmup_steps < total_steps, got warmup_steps={warmup_steps}, total_steps={total_steps}')
+        self.optimizer = optimizer
+        self.max_lr = float(max_lr)
+        self.min_lr = float(min_lr)
+        self.total_steps = total_steps
+        self.warmup_steps = warmup_steps
+        self.step_count = 0
+        optimizer.lr = self.lr_at(0)
+    def lr_at(self, step: int) -> float:
+        if step < 0:
+            raise ValueError(f'CosineSchedule.lr_at: step must be >= 0, got {step}')
+        if step < self.warmup_steps:
+            return self.max_lr * (step + 1) / self.warmup_steps
+        decay_steps = self.total_steps - self.warmup_steps
+        progress = min(step - self.warmup_steps, decay_steps) / decay_steps
+        return self.min_lr + 0.5 * (self.max_lr - self.min_lr) * (1 + math.cos(math.pi * progress))
+    def step(self) -> None:
+        self.step_count += 1
+        self.optimizer.lr = self.lr_at(self.step_count)
+_grading.use_reference('CosineSchedule', _reference_1, ['__init__', 'lr_at', 'step'])
+del _reference_1
+class _reference_2:
+    def train_epoch(self, batches: Iterable) -> dict:
+        self.model.train()
+        loss_sum, correct, count = (0.0, 0.0, 0)
+        for inputs, targets in batches:
+            if not isinstance(inputs, Tensor):
+                inputs = Tensor(inputs)
+            self.optimizer.zero_grad()
+            logits = self.model(inputs)
+            loss = self.loss_fn(logits, targets)
+            loss.backward()
+            if self.clip is not None:
+                clip_grad_norm(self.model.parameters(), self.clip)
+            self.optimizer.step()
+            if self.schedule is not None:
+                self.schedule.step()
+            self.global_step += 1
+            n = len(targets)
+            loss_sum += loss.item() * n
+            correct += accuracy(logits, targets) * n
+            count += n
+        if count == 0:
+            raise ValueError('train_epoch: no batches; is the iterable already used up?')
+        self.epoch += 1
+        record = {'epoch': self.epoch, 'loss': loss_sum / count, 'accuracy': correct / count}
+        self.history.append(record)
+        return record
+    def save_checkpoint(self, path: str) -> None:
+        arrays = {'trainer.epoch': np.asarray(self.epoch), 'trainer.global_step': np.asarray(self.global_step)}
+        for i, p in enumerate(self.model.parameters()):
+            arrays[f'model.{i}'] = p.data
+        saved = self.optimizer.state_dict()
+        for i, state in enumerate(saved['state']):
+            for name, value in state.items():
+                arrays[f'optimizer.state.{i}.{name}'] = np.asarray(value)
+        for name, value in saved['hyperparameters'].items():
+            arrays[f'optimizer.hyperparameters.{name}'] = np.asarray(value)
+        with open(path, 'wb') as file:
+            np.savez(file, **arrays)
+    def load_checkpoint(self, path: str) -> None:
+        with np.load(path) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+        params = self.model.parameters()
+        count = sum((key.startswith('model.') for key in arrays))
+        if count != len(params):
+            raise ValueError(f'load_checkpoint: the file holds {count} parameters, the model has {len(params)}')
+        for i, p in enumerate(params):
+            shape = arrays[f'model.{i}'].shape
+            if shape != p.shape:
+                raise ValueError(f'load_checkpoint: parameter {i} has shape {p.shape}, the file holds {shape}')
+        state = [{} for _ in self.optimizer.params]
+        hyperparameters = {}
+        for key, value in arrays.items():
+            parts = key.split('.')
+            if parts[:2] == ['optimizer', 'state']:
+                state[int(parts[2])][parts[3]] = value.item() if value.ndim == 0 else value
+            elif parts[:2] == ['optimizer', 'hyperparameters']:
+                restored = value.item() if value.ndim == 0 else tuple(value.tolist())
+                hyperparameters[parts[2]] = restored
+        self.optimizer.load_state_dict({'state': state, 'hyperparameters': hyperparameters})
+        for i, p in enumerate(params):
+            p.data[...] = arrays[f'model.{i}']
+        self.epoch = int(arrays['trainer.epoch'])
+        self.global_step = int(arrays['trainer.global_step'])
+        if self.schedule is not None:
+            self.schedule.step_count = self.global_step
+_grading.use_reference('Trainer', _reference_2, ['train_epoch', 'save_checkpoint', 'load_checkpoint'])
+del _reference_2
+### END HIDDEN TESTS
 inputs, labels = blobs(80, seed=3)
 batches = batches_of(inputs, labels, [30, 30, 20])
 model = make_mlp(seed=4, sizes=(4, 16, 3), dropout=0.5)
@@ -113,10 +364,10 @@ rng_states = [layer.rng.bit_generator.state for layer in drop]
 first = tr.evaluate(h_batches)
 second = tr.evaluate(h_batches)
 assert type(first["loss"]) is float and type(first["accuracy"]) is float, "values are floats"
-assert math.isclose(first["loss"], exp_loss, rel_tol=1e-6), (
+assert check_close(first["loss"], exp_loss, rtol=1e-6, atol=0), (
     "the loss is the mean over examples, in evaluation mode"
 )
-assert math.isclose(first["accuracy"], exp_acc, rel_tol=1e-9, abs_tol=1e-12), (
+assert check_close(first["accuracy"], exp_acc, rtol=1e-9, atol=1e-12), (
     "the accuracy is the fraction of right answers over all examples"
 )
 assert first == second, "evaluating twice gives the same result (dropout is off)"
@@ -136,12 +387,12 @@ assert all(p.grad is g for p, g in zip(m.parameters(), grads, strict=True)), (
     "evaluate leaves the gradients alone"
 )
 assert all(np.all(g == 1.0) for g in grads), "evaluate leaves the gradients' values alone"
-assert all(np.array_equal(p.data, v) for p, v in zip(m.parameters(), values, strict=True)), (
+assert all(check_equal(p.data, v) for p, v in zip(m.parameters(), values, strict=True)), (
     "evaluate changes no parameter"
 )
 after = o.state_dict()
 assert all(
-    np.array_equal(after["state"][i][k], state["state"][i][k])
+    check_equal(after["state"][i][k], state["state"][i][k])
     for i in range(len(state["state"]))
     for k in state["state"][i]
 ), "evaluate does not step the optimizer"
@@ -167,7 +418,7 @@ assert len(spy.seen) == 2 and all(not on and free for on, free in spy.seen), (
     "evaluate runs the forward passes under no_grad()"
 )
 assert is_grad_enabled(), "gradient recording is back on after evaluate"
-assert math.isclose(res["loss"], exp_loss, rel_tol=1e-5), "array inputs and a generator work"
+assert check_close(res["loss"], exp_loss, rtol=1e-5, atol=0), "array inputs and a generator work"
 # hidden: the training mode comes back even when a batch raises
 for mode in (True, False):
     m.train(mode)
@@ -188,9 +439,57 @@ for empty in ([], iter([])):
     except ValueError:
         failed = True
     assert failed, "evaluating no batches raises ValueError"
+
+
+# hidden: each batch counts with its number of targets, which its inputs may not share
+
+
+class _HTokens(Layer):
+    """Batches of sequences of 4-feature tokens: (B, T, 4) -> logits (B * T, 3)."""
+
+    def __init__(self, seed):
+        super().__init__()
+        self.mlp = make_mlp(seed)
+
+    def forward(self, x):
+        return self.mlp(x.reshape(-1, 4))
+
+
+def _h_tokens(hx, hy, lengths):
+    """(B, T, 4) inputs with (B * T,) targets, for each (B, T) of lengths in turn."""
+    batches, start = [], 0
+    for b, t in lengths:
+        stop = start + b * t
+        batches.append((Tensor(hx[start:stop].reshape(b, t, 4)), hy[start:stop]))
+        start = stop
+    return batches
+
+
+t_batches = _h_tokens(hx, hy, [(3, 4), (5, 1), (1, 7)])
+m = _HTokens(16)
+with no_grad():
+    per_batch = [(CrossEntropyLoss()(m(x), y).item(), m(x).data, y) for x, y in t_batches]
+targets = sum(len(y) for _, _, y in per_batch)
+exp_loss = sum(loss * len(y) for loss, _, y in per_batch) / targets
+exp_acc = sum(int(np.sum(np.argmax(z, axis=-1) == y)) for _, z, y in per_batch) / targets
+res = Trainer(m, CrossEntropyLoss(), SGD(m.parameters(), lr=0.1)).evaluate(t_batches)
+assert check_close(res["loss"], exp_loss, rtol=1e-6, atol=0), (
+    "the loss weights each batch by its number of targets"
+)
+assert check_close(res["accuracy"], exp_acc, rtol=1e-9, atol=1e-12), (
+    "the accuracy weights each batch by its number of targets"
+)
+# hidden: batches without a right answer, at a loss of exactly 0, are still evaluated
+m = make_mlp(seed=17)
+with no_grad():
+    wrong = [(x, (np.argmax(m(x).data, axis=-1) + 1) % 3) for x, _ in h_batches]
+res = Trainer(m, lambda z, y: (z * 0.0).sum(), SGD(m.parameters(), lr=0.1)).evaluate(wrong)
+assert type(res) is dict, "evaluate returns a dict when every answer is wrong"
+assert type(res["loss"]) is float and res["loss"] == 0.0, "a loss of 0 averages to 0.0"
+assert type(res["accuracy"]) is float and res["accuracy"] == 0.0, "no right answer gives 0.0"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(39, 73, 'the weighted mean loss and accuracy in evaluation mode, the same every time'), (74, 98, 'nothing changes: parameters, gradients, optimizer state, counters, schedule'), (99, 117, 'the forward passes run without recording a graph'), (118, 129, 'the training mode comes back even when a batch raises'), (130, 138, 'evaluating no batches raises ValueError')]
+HIDDEN = [(164, 198, 'the weighted mean loss and accuracy in evaluation mode, the same every time'), (199, 223, 'nothing changes: parameters, gradients, optimizer state, counters, schedule'), (224, 242, 'the forward passes run without recording a graph'), (243, 254, 'the training mode comes back even when a batch raises'), (255, 264, 'evaluating no batches raises ValueError'), (265, 302, 'each batch counts with its number of targets, which its inputs may not share'), (303, 311, 'batches without a right answer, at a loss of exactly 0, are still evaluated')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

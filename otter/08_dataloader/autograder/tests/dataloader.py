@@ -11,7 +11,42 @@ name = 'dataloader'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_dataloader'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+_grading.use_reference('DataLoader', _reference_2, ['epoch_permutation'])
+del _reference_2
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x64 = np.arange(20, dtype=np.float64).reshape(10, 2)
 ds = TensorDataset(Tensor(x64), Tensor(np.arange(10)))
@@ -55,6 +90,40 @@ for bad in (0, -2, 2.5):
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+_grading.use_reference('DataLoader', _reference_2, ['epoch_permutation'])
+del _reference_2
+### END HIDDEN TESTS
 x64 = np.arange(20, dtype=np.float64).reshape(10, 2)
 ds = TensorDataset(Tensor(x64), Tensor(np.arange(10)))
 loader = DataLoader(ds, batch_size=4)
@@ -120,8 +189,8 @@ for n in (0, 1, 5, 7, 12, 13):
                 rows = min(size, n - seen)
                 assert xb.data.shape == (rows, 3), "inputs stack along a new first axis"
                 assert yb.data.shape == (rows,), "labels stack along a new first axis"
-                assert np.allclose(xb.data, a64[seen : seen + rows]), "batches follow 0..n-1"
-                assert np.allclose(yb.data, b64[seen : seen + rows]), "labels stay with inputs"
+                assert check_close(xb.data, a64[seen : seen + rows]), "batches follow 0..n-1"
+                assert check_close(yb.data, b64[seen : seen + rows]), "labels stay with inputs"
                 seen += rows
             assert seen == (n - n % size if drop else n), "every sample once, short batch rule"
 # hidden: samples of higher rank and 0-d samples stack along a new first axis
@@ -133,9 +202,9 @@ triple = DataLoader(TensorDataset(Tensor(img64), Tensor(lab64), Tensor(extra64))
 got = list(triple)
 assert len(got) == 3 and all(len(b) == 3 for b in got), "one Tensor per field"
 assert got[0][0].data.shape == (3, 2, 3, 4), "a 4-d field stacks to a 4-d batch"
-assert np.allclose(column(got, 0), img64, atol=1e-6), "images arrive in order"
-assert np.allclose(column(got, 1), lab64), "labels arrive in order"
-assert np.allclose(column(got, 2), extra64, atol=1e-6), "the third field arrives in order"
+assert check_close(column(got, 0), img64, atol=1e-6), "images arrive in order"
+assert check_close(column(got, 1), lab64), "labels arrive in order"
+assert check_close(column(got, 2), extra64, atol=1e-6), "the third field arrives in order"
 
 
 # hidden: collate accepts Tensors, NumPy arrays and numbers, and single-value samples
@@ -151,19 +220,19 @@ got = list(DataLoader(_Mixed(), batch_size=2))
 assert len(got) == 3 and type(got[0]) is tuple and len(got[0]) == 3, "tuple samples of any kind"
 assert all(isinstance(part, Tensor) for batch in got for part in batch), "fields become Tensors"
 assert all(part.data.dtype == np.float32 for batch in got for part in batch), "fields are float32"
-assert np.allclose(column(got, 0), np.arange(5)[:, None, None] * np.ones((5, 2, 2))), "arrays"
-assert np.allclose(column(got, 1), np.arange(5) * 1.5), "numbers stack into a 1-d Tensor"
-assert np.allclose(column(got, 2), np.stack([np.arange(5), -np.arange(5)], axis=1)), "Tensors"
+assert check_close(column(got, 0), np.arange(5)[:, None, None] * np.ones((5, 2, 2))), "arrays"
+assert check_close(column(got, 1), np.arange(5) * 1.5), "numbers stack into a 1-d Tensor"
+assert check_close(column(got, 2), np.stack([np.arange(5), -np.arange(5)], axis=1)), "Tensors"
 out = collate([Tensor([[1.0, 2.0]]), Tensor([[3.0, 4.0]]), Tensor([[5.0, 6.0]])])
 assert isinstance(out, Tensor) and out.data.shape == (3, 1, 2), "single values stack directly"
-assert np.allclose(out.data, [[[1, 2]], [[3, 4]], [[5, 6]]]), "single values stack in order"
+assert check_close(out.data, [[[1, 2]], [[3, 4]], [[5, 6]]]), "single values stack in order"
 out = collate([(Tensor(2.0), 7)])
 assert type(out) is tuple and len(out) == 2, "a batch of one tuple sample is a tuple"
-assert out[0].data.shape == (1,) and np.allclose(out[1].data, [7.0]), "a batch of one sample"
+assert out[0].data.shape == (1,) and check_close(out[1].data, [7.0]), "a batch of one sample"
 got = list(DataLoader(Squares(3), batch_size=1))
 assert len(got) == 3 and all(isinstance(b, Tensor) for b in got), "single Tensor batches"
 assert all(b.data.shape == (1,) for b in got), "0-d samples stack to shape (batch,)"
-assert np.allclose(np.concatenate([b.data for b in got]), [0.0, 1.0, 4.0]), "in order"
+assert check_close(np.concatenate([b.data for b in got]), [0.0, 1.0, 4.0]), "in order"
 
 
 # hidden: the transform is applied once per sample, to the first field of a tuple only
@@ -181,14 +250,14 @@ data = TensorDataset(Tensor(base64), Tensor(np.arange(6.0)), Tensor(np.arange(6.
 record = _Recorder()
 got = list(DataLoader(data, batch_size=4, transform=record))
 assert len(record.seen) == 6, "the transform runs once per sample"
-assert np.allclose(np.stack(record.seen), base64, atol=1e-6), "the transform sees each sample"
-assert np.allclose(column(got, 0), base64 * -3.0 + 1.0, atol=1e-5), "the result is what it returns"
-assert np.allclose(column(got, 1), np.arange(6.0)), "the second field is left alone"
-assert np.allclose(column(got, 2), np.arange(6.0) * 2), "the third field is left alone"
+assert check_close(np.stack(record.seen), base64, atol=1e-6), "the transform sees each sample"
+assert check_close(column(got, 0), base64 * -3.0 + 1.0, atol=1e-5), "the result is what it returns"
+assert check_close(column(got, 1), np.arange(6.0)), "the second field is left alone"
+assert check_close(column(got, 2), np.arange(6.0) * 2), "the third field is left alone"
 record = _Recorder()
 got = list(DataLoader(Squares(4), batch_size=3, transform=record))
 assert len(record.seen) == 4, "single-Tensor samples are transformed whole"
-assert np.allclose(np.concatenate([b.data for b in got]), np.array([0, 1, 4, 9]) * -3.0 + 1.0), (
+assert check_close(np.concatenate([b.data for b in got]), np.array([0, 1, 4, 9]) * -3.0 + 1.0), (
     "single-Tensor samples are replaced by the transform's result"
 )
 # hidden: the settings are stored and a new loader starts at epoch 0
@@ -201,6 +270,15 @@ default = DataLoader(data)
 assert default.batch_size == 1 and len(default) == 6, "the default batch size is 1"
 assert default.shuffle is False and default.drop_last is False, "no shuffle, no drop by default"
 assert default.seed is None and default.transform is None, "no seed and no transform by default"
+# hidden: shuffle alone switches shuffling on: a seed without it keeps the order 0..n-1
+plain = DataLoader(data, batch_size=4, seed=3)
+assert plain.shuffle is False, "a seed alone does not switch shuffling on"
+assert check_equal(column(list(plain), 1), np.arange(6.0)), "a seed alone keeps the order"
+mixed = DataLoader(TensorDataset(Tensor(np.arange(40.0))), batch_size=8, shuffle=True)
+assert mixed.shuffle is True, "shuffle=True without a seed switches shuffling on"
+order = column(list(mixed), 0)
+assert sorted(order.tolist()) == list(range(40)), "a shuffled epoch visits every sample once"
+assert not check_equal(order, np.arange(40.0)), "shuffle=True without a seed shuffles"
 # hidden: every pass advances the epoch counter, also without shuffling
 for expected_epoch in (1, 2, 3):
     assert len(list(default)) == 6, "every pass yields all the batches again"
@@ -221,7 +299,7 @@ except ValueError as exc:
 assert "-7" in message, "the batch_size error names the value"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(43, 69, 'batch counts and contents for many sizes, batch sizes and drop_last, unshuffled'), (70, 83, 'samples of higher rank and 0-d samples stack along a new first axis'), (84, 111, 'collate accepts Tensors, NumPy arrays and numbers, and single-value samples'), (112, 136, 'the transform is applied once per sample, to the first field of a tuple only'), (137, 146, 'the settings are stored and a new loader starts at epoch 0'), (147, 150, 'every pass advances the epoch counter, also without shuffling'), (151, 165, 'batch_size must be an integer of at least 1')]
+HIDDEN = [(77, 103, 'batch counts and contents for many sizes, batch sizes and drop_last, unshuffled'), (104, 117, 'samples of higher rank and 0-d samples stack along a new first axis'), (118, 145, 'collate accepts Tensors, NumPy arrays and numbers, and single-value samples'), (146, 170, 'the transform is applied once per sample, to the first field of a tuple only'), (171, 180, 'the settings are stored and a new loader starts at epoch 0'), (181, 189, 'shuffle alone switches shuffling on: a seed without it keeps the order 0..n-1'), (190, 193, 'every pass advances the epoch counter, also without shuffling'), (194, 208, 'batch_size must be an integer of at least 1')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,12 @@ name = 'dataset'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_dataset'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 class Squares(Dataset):
     """Sample i is the 0-d Tensor i * i."""
@@ -47,6 +52,10 @@ for what, call, method in (
     )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
 class Squares(Dataset):
     """Sample i is the 0-d Tensor i * i."""
 
@@ -115,7 +124,7 @@ text = _message(lambda: only_length[2])
 assert "_OnlyLength" in text and "__getitem__" in text, "a missing __getitem__ is named"
 text = _message(lambda: len(_OnlyItem()))
 assert "_OnlyItem" in text and "__len__" in text, "a missing __len__ is named"
-assert np.array_equal(_OnlyItem()[5].data, [5.0]), "a subclass that defines __getitem__ uses it"
+assert check_equal(_OnlyItem()[5].data, [5.0]), "a subclass that defines __getitem__ uses it"
 text = _message(lambda: _Deeper()[-1])
 assert "_Deeper" in text and "__getitem__" in text, "the error names the subclass actually used"
 assert "_OnlyLength" not in text, "the error names the subclass actually used"
@@ -126,7 +135,7 @@ text = _message(lambda: Dataset()[0])
 assert "Dataset" in text and "__getitem__" in text, "Dataset()[0] raises, naming Dataset"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(35, 72, 'the base class names the subclass and the method that is missing'), (73, 78, 'the base class itself raises NotImplementedError naming Dataset')]
+HIDDEN = [(39, 76, 'the base class names the subclass and the method that is missing'), (77, 82, 'the base class itself raises NotImplementedError naming Dataset')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

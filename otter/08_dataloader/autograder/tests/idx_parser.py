@@ -11,7 +11,141 @@ name = 'idx_parser'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_idx_parser'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', 'epoch_permutation', '__iter__', '_load'])
+del _reference_3
+class _reference_4:
+    def __init__(self, mean: float | Sequence[float], std: float | Sequence[float]) -> None:
+        self.mean = np.asarray(mean)
+        self.std = np.asarray(std)
+        if np.any(self.std <= 0):
+            raise ValueError(f'Normalize: every std must be > 0, got std={std}')
+    def __call__(self, x: Tensor) -> Tensor:
+        stats = []
+        for values in (self.mean, self.std):
+            if values.ndim == 1:
+                if len(values) != x.shape[0]:
+                    raise ValueError(f'Normalize: {len(values)} per-channel values for {x.shape[0]} channels')
+                values = values.reshape(values.shape + (1,) * (x.ndim - 1))
+            stats.append(values)
+        mean, std = stats
+        return Tensor((x.data - mean) / std)
+_grading.use_reference('Normalize', _reference_4, ['__init__', '__call__'])
+del _reference_4
+class _reference_5:
+    def __init__(self, size: int | tuple[int, int], padding: int=0, rng: np.random.Generator | int | None=None) -> None:
+        h, w = (size, size) if isinstance(size, int | np.integer) else size
+        if min(h, w) < 1:
+            raise ValueError(f'RandomCrop: the crop size must be at least 1, got {size}')
+        if padding < 0:
+            raise ValueError(f'RandomCrop: padding must be >= 0, got {padding}')
+        self.size = (int(h), int(w))
+        self.padding = int(padding)
+        self.rng = np.random.default_rng(rng)
+    def __call__(self, x: Tensor) -> Tensor:
+        p = self.padding
+        pad_width = [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)]
+        padded = np.pad(x.data, pad_width)
+        h, w = self.size
+        height, width = padded.shape[-2:]
+        if h > height or w > width:
+            raise ValueError(f'RandomCrop: crop {self.size} does not fit in the padded sample {(height, width)}')
+        top = self.rng.integers(0, height - h + 1)
+        left = self.rng.integers(0, width - w + 1)
+        return Tensor(padded[..., top:top + h, left:left + w])
+_grading.use_reference('RandomCrop', _reference_5, ['__init__', '__call__'])
+del _reference_5
+class _reference_6:
+    def __init__(self, p: float=0.5, rng: np.random.Generator | int | None=None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f'RandomHorizontalFlip: p must satisfy 0 <= p <= 1, got {p}')
+        self.p = float(p)
+        self.rng = np.random.default_rng(rng)
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.rng.random() < self.p:
+            return Tensor(x.data[..., ::-1])
+        return x
+_grading.use_reference('RandomHorizontalFlip', _reference_6, ['__init__', '__call__'])
+del _reference_6
+class _reference_7:
+    def __init__(self, transforms: Sequence[Callable[[Tensor], Tensor]]) -> None:
+        self.transforms = list(transforms)
+    def __call__(self, x: Tensor) -> Tensor:
+        for transform in self.transforms:
+            x = transform(x)
+        return x
+_grading.use_reference('Compose', _reference_7, ['__init__', '__call__'])
+del _reference_7
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 header = bytes.fromhex("00000803 00000002 00000002 00000003")  # images: N=2, 2 rows, 3 columns
 pixels = bytes(range(0, 240, 20))  # 12 values: 0, 20, ..., 220
@@ -44,6 +178,139 @@ assert isinstance(err, ValueError) and "28" in str(err) and "26" in str(err), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', 'epoch_permutation', '__iter__', '_load'])
+del _reference_3
+class _reference_4:
+    def __init__(self, mean: float | Sequence[float], std: float | Sequence[float]) -> None:
+        self.mean = np.asarray(mean)
+        self.std = np.asarray(std)
+        if np.any(self.std <= 0):
+            raise ValueError(f'Normalize: every std must be > 0, got std={std}')
+    def __call__(self, x: Tensor) -> Tensor:
+        stats = []
+        for values in (self.mean, self.std):
+            if values.ndim == 1:
+                if len(values) != x.shape[0]:
+                    raise ValueError(f'Normalize: {len(values)} per-channel values for {x.shape[0]} channels')
+                values = values.reshape(values.shape + (1,) * (x.ndim - 1))
+            stats.append(values)
+        mean, std = stats
+        return Tensor((x.data - mean) / std)
+_grading.use_reference('Normalize', _reference_4, ['__init__', '__call__'])
+del _reference_4
+class _reference_5:
+    def __init__(self, size: int | tuple[int, int], padding: int=0, rng: np.random.Generator | int | None=None) -> None:
+        h, w = (size, size) if isinstance(size, int | np.integer) else size
+        if min(h, w) < 1:
+            raise ValueError(f'RandomCrop: the crop size must be at least 1, got {size}')
+        if padding < 0:
+            raise ValueError(f'RandomCrop: padding must be >= 0, got {padding}')
+        self.size = (int(h), int(w))
+        self.padding = int(padding)
+        self.rng = np.random.default_rng(rng)
+    def __call__(self, x: Tensor) -> Tensor:
+        p = self.padding
+        pad_width = [(0, 0)] * (x.ndim - 2) + [(p, p), (p, p)]
+        padded = np.pad(x.data, pad_width)
+        h, w = self.size
+        height, width = padded.shape[-2:]
+        if h > height or w > width:
+            raise ValueError(f'RandomCrop: crop {self.size} does not fit in the padded sample {(height, width)}')
+        top = self.rng.integers(0, height - h + 1)
+        left = self.rng.integers(0, width - w + 1)
+        return Tensor(padded[..., top:top + h, left:left + w])
+_grading.use_reference('RandomCrop', _reference_5, ['__init__', '__call__'])
+del _reference_5
+class _reference_6:
+    def __init__(self, p: float=0.5, rng: np.random.Generator | int | None=None) -> None:
+        if not 0 <= p <= 1:
+            raise ValueError(f'RandomHorizontalFlip: p must satisfy 0 <= p <= 1, got {p}')
+        self.p = float(p)
+        self.rng = np.random.default_rng(rng)
+    def __call__(self, x: Tensor) -> Tensor:
+        if self.rng.random() < self.p:
+            return Tensor(x.data[..., ::-1])
+        return x
+_grading.use_reference('RandomHorizontalFlip', _reference_6, ['__init__', '__call__'])
+del _reference_6
+class _reference_7:
+    def __init__(self, transforms: Sequence[Callable[[Tensor], Tensor]]) -> None:
+        self.transforms = list(transforms)
+    def __call__(self, x: Tensor) -> Tensor:
+        for transform in self.transforms:
+            x = transform(x)
+        return x
+_grading.use_reference('Compose', _reference_7, ['__init__', '__call__'])
+del _reference_7
+### END HIDDEN TESTS
 header = bytes.fromhex("00000803 00000002 00000002 00000003")  # images: N=2, 2 rows, 3 columns
 pixels = bytes(range(0, 240, 20))  # 12 values: 0, 20, ..., 220
 images = parse_idx(header + pixels)
@@ -85,14 +352,14 @@ for n, rows, cols in ((3, 4, 5), (1, 1, 1), (2, 7, 3), (300, 2, 2)):
     out = parse_idx(blob)
     assert type(out) is np.ndarray and out.dtype == np.uint8, "images come back as uint8"
     assert out.shape == (n, rows, cols), "the sizes are big-endian 32-bit integers"
-    assert np.array_equal(out, values), "the values come in row-major file order"
-    assert np.array_equal(parse_idx(bytearray(blob)), values), "a bytearray is read the same"
+    assert check_equal(out, values), "the values come in row-major file order"
+    assert check_equal(parse_idx(bytearray(blob)), values), "a bytearray is read the same"
 # hidden: labels files of other sizes parse, including more than 255 labels
 for n in (1, 10, 300, 70000):
     values = rng.integers(0, 10, size=n, dtype=np.uint8)
     out = parse_idx(struct.pack(">II", 2049, n) + values.tobytes())
     assert out.dtype == np.uint8 and out.shape == (n,), "labels come back as a 1-d uint8 array"
-    assert np.array_equal(out, values), "the labels come in file order"
+    assert check_equal(out, values), "the labels come in file order"
 # hidden: an empty images file is an array with no images
 out = parse_idx(struct.pack(">IIII", 2051, 0, 28, 28))
 assert out.shape == (0, 28, 28) and out.dtype == np.uint8, "zero images give shape (0, rows, cols)"
@@ -149,7 +416,7 @@ except ValueError as exc:
 assert "13" in message and "14" in message, "a labels file with extra bytes is rejected"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(32, 43, 'images files of other sizes parse in row-major file order'), (44, 49, 'labels files of other sizes parse, including more than 255 labels'), (50, 52, 'an empty images file is an array with no images'), (53, 56, 'every size is read from all four of its bytes'), (57, 72, 'any magic number other than 2051 and 2049 is rejected, naming it'), (73, 80, 'little-endian headers are rejected'), (81, 104, 'a file longer or shorter than its header says is rejected, naming both lengths')]
+HIDDEN = [(165, 176, 'images files of other sizes parse in row-major file order'), (177, 182, 'labels files of other sizes parse, including more than 255 labels'), (183, 185, 'an empty images file is an array with no images'), (186, 189, 'every size is read from all four of its bytes'), (190, 205, 'any magic number other than 2051 and 2049 is rejected, naming it'), (206, 213, 'little-endian headers are rejected'), (214, 237, 'a file longer or shorter than its header says is rejected, naming both lengths')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,73 @@ name = 'shuffle_and_epochs'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_shuffle_and_epochs'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', '__iter__', '_load'])
+del _reference_3
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 ids = TensorDataset(Tensor(np.arange(10)))  # sample i holds the number i
 loader = DataLoader(ids, batch_size=4, shuffle=True, seed=7)
@@ -37,6 +103,71 @@ assert np.array_equal(column(list(again), 0), epoch0), "a new loader with seed 7
 assert np.array_equal(column(list(again), 0), epoch1), "... and epoch 1."
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', '__iter__', '_load'])
+del _reference_3
+### END HIDDEN TESTS
 ids = TensorDataset(Tensor(np.arange(10)))  # sample i holds the number i
 loader = DataLoader(ids, batch_size=4, shuffle=True, seed=7)
 perm = loader.epoch_permutation(3)
@@ -78,8 +209,8 @@ for n, size, seed, drop in (
         assert len(got) == len(dl), "a shuffled epoch has len(loader) batches"
         order = column(got, 0)
         expected = np.random.default_rng([seed, k]).permutation(n)[:kept]
-        assert np.array_equal(order, expected), "epoch k's order depends on (seed, k) only"
-        assert np.array_equal(column(got, 1), order * 10), "fields stay together when shuffled"
+        assert check_equal(order, expected), "epoch k's order depends on (seed, k) only"
+        assert check_equal(column(got, 1), order * 10), "fields stay together when shuffled"
         assert len(set(order.tolist())) == kept, "no sample twice in an epoch"
         orders.append(order.tolist())
     assert len({tuple(o) for o in orders}) == 4, "every epoch has a new order"
@@ -88,14 +219,14 @@ dl = DataLoader(TensorDataset(Tensor(np.zeros((31, 2)))), batch_size=4, shuffle=
 for k in (0, 1, 2, 17):
     perm = dl.epoch_permutation(k)
     assert type(perm) is np.ndarray and np.issubdtype(perm.dtype, np.integer), "integer array"
-    assert np.array_equal(perm, np.random.default_rng([5, k]).permutation(31)), "the formula"
+    assert check_equal(perm, np.random.default_rng([5, k]).permutation(31)), "the formula"
 assert dl.epoch == 0, "epoch_permutation does not change the epoch counter"
 # hidden: setting the epoch counter resumes at that epoch's order
 data = TensorDataset(Tensor(np.arange(12)))
 dl = DataLoader(data, batch_size=5, shuffle=True, seed=21)
 dl.epoch = 6
 order = column(list(dl), 0)
-assert np.array_equal(order, np.random.default_rng([21, 6]).permutation(12)), "resume at epoch k"
+assert check_equal(order, np.random.default_rng([21, 6]).permutation(12)), "resume at epoch k"
 assert dl.epoch == 7, "resuming continues counting from the epoch set"
 # hidden: loaders with the same seed agree and with different seeds differ
 one = DataLoader(data, batch_size=3, shuffle=True, seed=40)
@@ -103,29 +234,29 @@ two = DataLoader(data, batch_size=3, shuffle=True, seed=40)
 other = DataLoader(data, batch_size=3, shuffle=True, seed=41)
 for _ in range(3):
     a, b, c = column(list(one), 0), column(list(two), 0), column(list(other), 0)
-    assert np.array_equal(a, b), "the same seed gives the same orders"
-    assert not np.array_equal(a, c), "a different seed gives different orders"
+    assert check_equal(a, b), "the same seed gives the same orders"
+    assert not check_equal(a, c), "a different seed gives different orders"
 # hidden: without a seed every epoch is a fresh permutation that still visits each sample once
 big = TensorDataset(Tensor(np.arange(60)))
 free = DataLoader(big, batch_size=7, shuffle=True)
 first, second = column(list(free), 0), column(list(free), 0)
 assert sorted(first.tolist()) == list(range(60)), "without a seed every sample comes once"
 assert sorted(second.tolist()) == list(range(60)), "without a seed every sample comes once"
-assert not np.array_equal(first, second), "without a seed each epoch has a new order"
-assert not np.array_equal(first, np.arange(60)), "shuffling changes the order"
+assert not check_equal(first, second), "without a seed each epoch has a new order"
+assert not check_equal(first, np.arange(60)), "shuffling changes the order"
 assert free.epoch == 2, "the epoch counter counts unseeded passes too"
 p, q = free.epoch_permutation(0), free.epoch_permutation(0)
 assert sorted(p.tolist()) == list(range(60)), "an unseeded permutation holds every index"
-assert not np.array_equal(p, q), "without a seed every call draws a new permutation"
+assert not check_equal(p, q), "without a seed every call draws a new permutation"
 third = DataLoader(big, batch_size=7, shuffle=True)
-assert not np.array_equal(column(list(third), 0), first), "unseeded loaders differ"
+assert not check_equal(column(list(third), 0), first), "unseeded loaders differ"
 # hidden: a seed without shuffle=True keeps the natural order
 plain = DataLoader(big, batch_size=8, seed=3)
 for _ in range(2):
-    assert np.array_equal(column(list(plain), 0), np.arange(60)), "no shuffle: order 0..n-1"
+    assert check_equal(column(list(plain), 0), np.arange(60)), "no shuffle: order 0..n-1"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(25, 46, 'with a seed, epoch k visits the samples in default_rng([seed, k]).permutation(n)'), (47, 53, 'epoch_permutation follows the formula and leaves the epoch counter alone'), (54, 60, "setting the epoch counter resumes at that epoch's order"), (61, 68, 'loaders with the same seed agree and with different seeds differ'), (69, 82, 'without a seed every epoch is a fresh permutation that still visits each sample once'), (83, 87, 'a seed without shuffle=True keeps the natural order')]
+HIDDEN = [(90, 111, 'with a seed, epoch k visits the samples in default_rng([seed, k]).permutation(n)'), (112, 118, 'epoch_permutation follows the formula and leaves the epoch counter alone'), (119, 125, "setting the epoch counter resumes at that epoch's order"), (126, 133, 'loaders with the same seed agree and with different seeds differ'), (134, 147, 'without a seed every epoch is a fresh permutation that still visits each sample once'), (148, 152, 'a seed without shuffle=True keeps the natural order')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,19 @@ name = 'tensor_dataset'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_tensor_dataset'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x64 = np.arange(8, dtype=np.float64).reshape(4, 2)
 X, y = Tensor(x64), Tensor([0, 1, 2, 3])
@@ -41,6 +53,17 @@ assert "4" in str(err) and "3" in str(err), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+### END HIDDEN TESTS
 x64 = np.arange(8, dtype=np.float64).reshape(4, 2)
 X, y = Tensor(x64), Tensor([0, 1, 2, 3])
 ds = TensorDataset(X, y)
@@ -84,7 +107,7 @@ for i in (0, 3, 5, -1, -6):
         assert type(part.data) is np.ndarray, "each part of a sample holds an array"
         assert part.data.dtype == np.float32, "each part of a sample is float32"
         assert part.data.shape == source[i].shape, "each part has the row's shape"
-        assert np.allclose(part.data, source[i], atol=1e-6), "each part holds row i"
+        assert check_close(part.data, source[i], atol=1e-6), "each part holds row i"
 # hidden: a single tensor gives one-element tuples and its own length
 one = TensorDataset(Tensor(np.arange(5.0)))
 assert len(one) == 5, "len of a single-tensor data set"
@@ -124,7 +147,7 @@ for args in ((), (Tensor(3.0),), (Tensor(np.zeros(3)), Tensor(1.0))):
     assert failed, "no tensors or a 0-d tensor raise ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(29, 44, 'each sample is a tuple with row i of every tensor, as float32 Tensors'), (45, 50, 'a single tensor gives one-element tuples and its own length'), (51, 57, 'an index out of range raises IndexError'), (58, 62, 'the tensors are stored as a tuple of the same objects'), (63, 64, 'an empty data set (first dimension 0) has length 0'), (65, 73, 'differing first dimensions raise ValueError naming them'), (74, 82, 'no tensors, or a 0-d tensor, raise ValueError')]
+HIDDEN = [(40, 55, 'each sample is a tuple with row i of every tensor, as float32 Tensors'), (56, 61, 'a single tensor gives one-element tuples and its own length'), (62, 68, 'an index out of range raises IndexError'), (69, 73, 'the tensors are stored as a tuple of the same objects'), (74, 75, 'an empty data set (first dimension 0) has length 0'), (76, 84, 'differing first dimensions raise ValueError naming them'), (85, 93, 'no tensors, or a 0-d tensor, raise ValueError')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,79 @@ name = 'transforms'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_transforms'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', 'epoch_permutation', '__iter__', '_load'])
+del _reference_3
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x64 = np.arange(8, dtype=np.float64).reshape(2, 2, 2)
 norm = Normalize(mean=[1.0, 10.0], std=[2.0, 4.0])
@@ -54,6 +126,77 @@ chain = Compose([Normalize(1.0, 2.0), Normalize(3.0, 5.0)])
 assert_tensor(chain(Tensor(x64)), ((x64 - 1.0) / 2.0 - 3.0) / 5.0, "Compose([n1, n2]) is n2(n1(x))")
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    def __len__(self) -> int:
+        raise NotImplementedError(f'{type(self).__name__}.__len__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+    def __getitem__(self, index: int):
+        raise NotImplementedError(f'{type(self).__name__}.__getitem__ is not implemented: a Dataset subclass must define __len__ and __getitem__')
+_grading.use_reference('Dataset', _reference_0, ['__len__', '__getitem__'])
+del _reference_0
+class _reference_1:
+    def __init__(self, *tensors: Tensor) -> None:
+        if any((t.ndim == 0 for t in tensors)):
+            raise ValueError('TensorDataset: a 0-d tensor has no sample axis')
+        sizes = [t.shape[0] for t in tensors]
+        if len(set(sizes)) != 1:
+            raise ValueError(f"TensorDataset: every tensor needs the same first dimension (the number of samples), got {', '.join(map(str, sizes)) or 'no tensors'}")
+        self.tensors = tuple(tensors)
+    def __len__(self) -> int:
+        return self.tensors[0].shape[0]
+    def __getitem__(self, index: int) -> tuple[Tensor, ...]:
+        return tuple((t[index] for t in self.tensors))
+_grading.use_reference('TensorDataset', _reference_1, ['__init__', '__len__', '__getitem__'])
+del _reference_1
+class _reference_2:
+    def collate(samples: list) -> 'Tensor | tuple[Tensor, ...]':
+        if isinstance(samples[0], tuple):
+            fields = len(samples[0])
+            return tuple((collate([sample[j] for sample in samples]) for j in range(fields)))
+        return Tensor(np.stack([s.data if isinstance(s, Tensor) else s for s in samples]))
+_grading.use_reference('', _reference_2, ['collate'])
+del _reference_2
+class _reference_3:
+    def __init__(self, dataset: Dataset, batch_size: int=1, shuffle: bool=False, seed: int | None=None, drop_last: bool=False, transform: Callable[[Tensor], Tensor] | None=None) -> None:
+        if not isinstance(batch_size, int | np.integer) or batch_size < 1:
+            raise ValueError(f'DataLoader: batch_size must be an integer >= 1, got {batch_size!r}')
+        self.dataset = dataset
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.seed = seed
+        self.drop_last = bool(drop_last)
+        self.transform = transform
+        self.epoch = 0
+    def __len__(self) -> int:
+        n = len(self.dataset)
+        if self.drop_last:
+            return n // self.batch_size
+        return (n + self.batch_size - 1) // self.batch_size
+    def epoch_permutation(self, epoch: int) -> np.ndarray:
+        if self.seed is None:
+            rng = np.random.default_rng()
+        else:
+            rng = np.random.default_rng([self.seed, epoch])
+        return rng.permutation(len(self.dataset))
+    def __iter__(self) -> Iterator:
+        n = len(self.dataset)
+        order = self.epoch_permutation(self.epoch) if self.shuffle else np.arange(n)
+        self.epoch += 1
+        for k in range(len(self)):
+            positions = order[k * self.batch_size:(k + 1) * self.batch_size]
+            yield collate([self._load(int(i)) for i in positions])
+    def _load(self, index: int):
+        sample = self.dataset[index]
+        if self.transform is None:
+            return sample
+        if isinstance(sample, tuple):
+            return (self.transform(sample[0]), *sample[1:])
+        return self.transform(sample)
+_grading.use_reference('DataLoader', _reference_3, ['__init__', '__len__', 'epoch_permutation', '__iter__', '_load'])
+del _reference_3
+### END HIDDEN TESTS
 x64 = np.arange(8, dtype=np.float64).reshape(2, 2, 2)
 norm = Normalize(mean=[1.0, 10.0], std=[2.0, 4.0])
 expected = (x64 - np.array([1.0, 10.0])[:, None, None]) / np.array([2.0, 4.0])[:, None, None]
@@ -107,7 +250,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-5))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-5))
     )
 
 
@@ -117,7 +260,7 @@ img = Tensor(img64)
 mean3, std3 = np.array([0.2, -1.0, 3.0]), np.array([0.5, 2.0, 0.25])
 out = Normalize(list(mean3), tuple(std3))(img)
 assert _ok(out, (img64 - mean3[:, None, None]) / std3[:, None, None]), "per-channel normalise"
-assert np.array_equal(img.data, img64.astype(np.float32)), "transforms leave the input unchanged"
+assert check_equal(img.data, img64.astype(np.float32)), "transforms leave the input unchanged"
 # hidden: a number applies to every element, per-channel values to the first axis
 flat64 = rng.standard_normal((4, 6))
 assert _ok(Normalize(-0.3, 0.7)(Tensor(flat64)), (flat64 + 0.3) / 0.7), "a scalar mean and std"
@@ -196,7 +339,7 @@ assert len(windows) == 16, "every one of the 4 x 4 positions is drawn"
 a = RandomCrop(3, padding=2, rng=17)
 b = RandomCrop(3, padding=2, rng=np.random.default_rng(17))
 for _ in range(3):
-    assert np.array_equal(a(img).data, b(img).data), "an int seed and a Generator agree"
+    assert check_equal(a(img).data, b(img).data), "an int seed and a Generator agree"
 assert type(a.rng) is np.random.Generator, "the generator is stored in self.rng"
 # hidden: a crop larger than the padded sample raises ValueError naming both sizes
 message = ""
@@ -212,6 +355,29 @@ try:
 except ValueError as exc:
     message = str(exc)
 assert "7" in message and "5" in message, "the error names the crop and the padded size"
+# hidden: the crop's height is checked against the padded height, its width against the width
+wide64 = rng.standard_normal((3, 8))
+draws = np.random.default_rng(18)
+top, left = draws.integers(0, 2), draws.integers(0, 4)
+expected = wide64[top : top + 2, left : left + 5]
+assert _ok(RandomCrop((2, 5), rng=18)(Tensor(wide64)), expected), "a wide crop fits a wide sample"
+message = ""
+try:
+    RandomCrop((2, 5), rng=0)(Tensor(np.zeros((6, 4))))
+except ValueError as exc:
+    message = str(exc)
+assert "5" in message and "4" in message, "a crop wider than the padded sample raises ValueError"
+tall64 = rng.standard_normal((2, 8, 3))
+draws = np.random.default_rng(19)
+top, left = draws.integers(0, 4), draws.integers(0, 2)
+expected = tall64[:, top : top + 5, left : left + 2]
+assert _ok(RandomCrop((5, 2), rng=19)(Tensor(tall64)), expected), "a tall crop fits a tall sample"
+message = ""
+try:
+    RandomCrop((5, 2), rng=0)(Tensor(np.zeros((4, 6))))
+except ValueError as exc:
+    message = str(exc)
+assert "5" in message and "4" in message, "a crop taller than the padded sample raises ValueError"
 # hidden: invalid crop sizes and paddings raise ValueError when the transform is made
 for args in ((0,), ((3, 0),), ((-1, 2),), (2, -1), (1, -3)):
     failed = False
@@ -266,7 +432,7 @@ assert _ok(Compose(t for t in [Normalize(1.0, 1.0)])(img), img64 - 1.0), (
     "any iterable of transforms"
 )
 same = Compose([])(img)
-assert isinstance(same, Tensor) and np.array_equal(same.data, img.data), "no transforms: identity"
+assert isinstance(same, Tensor) and check_equal(same.data, img.data), "no transforms: identity"
 
 
 # hidden: a seeded pipeline is reproducible end to end
@@ -279,10 +445,10 @@ def _pipeline(seed):
 
 one, two = _pipeline(30), _pipeline(30)
 for _ in range(6):
-    assert np.array_equal(one(img).data, two(img).data), "the same seed gives the same samples"
+    assert check_equal(one(img).data, two(img).data), "the same seed gives the same samples"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(42, 64, 'transforms return float32 Tensors and leave their input unchanged'), (65, 80, 'a number applies to every element, per-channel values to the first axis'), (81, 93, 'the number of per-channel values must match the channels, and the error names both'), (94, 104, 'std must be positive'), (105, 126, 'RandomCrop draws top then left and cuts the padded window, for several shapes'), (127, 131, 'a crop as large as the padded sample returns all of it'), (132, 138, 'crops cover every position over many calls'), (139, 144, 'RandomCrop with an int seed or a Generator gives the same crops'), (145, 158, 'a crop larger than the padded sample raises ValueError naming both sizes'), (159, 167, 'invalid crop sizes and paddings raise ValueError when the transform is made'), (168, 181, 'RandomHorizontalFlip flips exactly when the draw is below p'), (182, 185, 'flips happen with probability p'), (186, 198, 'p must be within [0, 1] and is stored as a float'), (199, 215, 'Compose applies its transforms in order and an empty Compose is the identity'), (216, 227, 'a seeded pipeline is reproducible end to end')]
+HIDDEN = [(113, 135, 'transforms return float32 Tensors and leave their input unchanged'), (136, 151, 'a number applies to every element, per-channel values to the first axis'), (152, 164, 'the number of per-channel values must match the channels, and the error names both'), (165, 175, 'std must be positive'), (176, 197, 'RandomCrop draws top then left and cuts the padded window, for several shapes'), (198, 202, 'a crop as large as the padded sample returns all of it'), (203, 209, 'crops cover every position over many calls'), (210, 215, 'RandomCrop with an int seed or a Generator gives the same crops'), (216, 229, 'a crop larger than the padded sample raises ValueError naming both sizes'), (230, 252, "the crop's height is checked against the padded height, its width against the width"), (253, 261, 'invalid crop sizes and paddings raise ValueError when the transform is made'), (262, 275, 'RandomHorizontalFlip flips exactly when the draw is below p'), (276, 279, 'flips happen with probability p'), (280, 292, 'p must be within [0, 1] and is stored as a float'), (293, 309, 'Compose applies its transforms in order and an empty Compose is the identity'), (310, 321, 'a seeded pipeline is reproducible end to end')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

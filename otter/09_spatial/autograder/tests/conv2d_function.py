@@ -11,7 +11,77 @@ name = 'conv2d_function'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_conv2d_function'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+    def conv_output_size(size: int, kernel: int, stride: int=1, padding: int=0) -> int:
+        out = (size + 2 * padding - kernel) // stride + 1
+        if out < 1:
+            raise ValueError(f'conv_output_size: a kernel of {kernel} does not fit in {size} + 2 * {padding}')
+        return out
+    def conv2d_loops(x: Tensor, weight: Tensor, bias: Tensor | None=None, stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> Tensor:
+        _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, 'conv2d_loops')
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        c_out, _, kh, kw = weight.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = pad2d(x, (ph, pw))
+        out = None
+        for a in range(kh):
+            for b in range(kw):
+                window = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+                tap = weight[:, :, a, b].reshape(1, c_out, c, 1, 1)
+                term = (window.reshape(n, 1, c, h_out, w_out) * tap).sum(axis=2)
+                out = term if out is None else out + term
+        if bias is not None:
+            out = out + bias.reshape(1, c_out, 1, 1)
+        return out
+    def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> np.ndarray:
+        kh, kw = _pair(kernel_size, 'kernel_size', 1)
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        cols = np.empty((n, c, kh, kw, h_out, w_out), dtype=x.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                cols[:, :, a, b] = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+        return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * h_out * w_out, c * kh * kw)
+    def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kernel_size: int | tuple[int, int], stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> np.ndarray:
+        kh, kw = _pair(kernel_size, 'kernel_size', 1)
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x_shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        blocks = cols.reshape(n, h_out, w_out, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+        xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw] += blocks[:, :, a, b]
+        return xp[:, :, ph:xp.shape[2] - ph, pw:xp.shape[3] - pw]
+_grading.use_reference('', _reference_1, ['pad2d', 'conv_output_size', 'conv2d_loops', 'im2col', 'col2im'])
+del _reference_1
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x64 = np.array([[1, 2, 0, 1], [0, 1, 3, 1], [2, 0, 1, 0], [1, 1, 0, 2]], dtype=np.float64)
 w64 = np.array([[1, 0], [2, -1]], dtype=np.float64)
@@ -24,8 +94,9 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
     x, w, b = Tensor(x64), Tensor(w64), Tensor(b64)
     out = conv2d(x, w, b, stride=stride, padding=padding)
     what = f"conv2d(x (2, 3, 5, 6), weight (4, 3, 3, 3), bias, stride={stride}, padding={padding})"
-    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what)
-    assert_tensor(out, conv2d_loops(x, w, b, stride, padding).data, what + " vs conv2d_loops")
+    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what, atol=1e-5)
+    loops = conv2d_loops(x, w, b, stride, padding).data
+    assert_tensor(out, loops, what + " vs conv2d_loops", atol=1e-5)
 
 x, w, b = leaf(x64[:1]), leaf(w64), leaf(b64)
 out = conv2d(x, w, b, stride=2, padding=1)
@@ -50,6 +121,75 @@ assert isinstance(grads, tuple) and len(grads) == 2, (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+    def conv_output_size(size: int, kernel: int, stride: int=1, padding: int=0) -> int:
+        out = (size + 2 * padding - kernel) // stride + 1
+        if out < 1:
+            raise ValueError(f'conv_output_size: a kernel of {kernel} does not fit in {size} + 2 * {padding}')
+        return out
+    def conv2d_loops(x: Tensor, weight: Tensor, bias: Tensor | None=None, stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> Tensor:
+        _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, 'conv2d_loops')
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        c_out, _, kh, kw = weight.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = pad2d(x, (ph, pw))
+        out = None
+        for a in range(kh):
+            for b in range(kw):
+                window = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+                tap = weight[:, :, a, b].reshape(1, c_out, c, 1, 1)
+                term = (window.reshape(n, 1, c, h_out, w_out) * tap).sum(axis=2)
+                out = term if out is None else out + term
+        if bias is not None:
+            out = out + bias.reshape(1, c_out, 1, 1)
+        return out
+    def im2col(x: np.ndarray, kernel_size: int | tuple[int, int], stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> np.ndarray:
+        kh, kw = _pair(kernel_size, 'kernel_size', 1)
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        cols = np.empty((n, c, kh, kw, h_out, w_out), dtype=x.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                cols[:, :, a, b] = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+        return cols.transpose(0, 4, 5, 1, 2, 3).reshape(n * h_out * w_out, c * kh * kw)
+    def col2im(cols: np.ndarray, x_shape: tuple[int, int, int, int], kernel_size: int | tuple[int, int], stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> np.ndarray:
+        kh, kw = _pair(kernel_size, 'kernel_size', 1)
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x_shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        blocks = cols.reshape(n, h_out, w_out, c, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+        xp = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for a in range(kh):
+            for b in range(kw):
+                xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw] += blocks[:, :, a, b]
+        return xp[:, :, ph:xp.shape[2] - ph, pw:xp.shape[3] - pw]
+_grading.use_reference('', _reference_1, ['pad2d', 'conv_output_size', 'conv2d_loops', 'im2col', 'col2im'])
+del _reference_1
+### END HIDDEN TESTS
 x64 = np.array([[1, 2, 0, 1], [0, 1, 3, 1], [2, 0, 1, 0], [1, 1, 0, 2]], dtype=np.float64)
 w64 = np.array([[1, 0], [2, -1]], dtype=np.float64)
 out = conv2d(Tensor(x64.reshape(1, 1, 4, 4)), Tensor(w64.reshape(1, 1, 2, 2)))
@@ -61,8 +201,9 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
     x, w, b = Tensor(x64), Tensor(w64), Tensor(b64)
     out = conv2d(x, w, b, stride=stride, padding=padding)
     what = f"conv2d(x (2, 3, 5, 6), weight (4, 3, 3, 3), bias, stride={stride}, padding={padding})"
-    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what)
-    assert_tensor(out, conv2d_loops(x, w, b, stride, padding).data, what + " vs conv2d_loops")
+    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what, atol=1e-5)
+    loops = conv2d_loops(x, w, b, stride, padding).data
+    assert_tensor(out, loops, what + " vs conv2d_loops", atol=1e-5)
 
 x, w, b = leaf(x64[:1]), leaf(w64), leaf(b64)
 out = conv2d(x, w, b, stride=2, padding=1)
@@ -115,14 +256,14 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert isinstance(out, Tensor), "conv2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C_out, H_out, W_out)"
-    assert np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
+    assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
 # hidden: int stride and padding work like pairs
 rng = np.random.default_rng(1030)
 x64, w64 = rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
 out = conv2d(Tensor(x64), Tensor(w64), None, 2, 2)
 expected = _h_conv(x64, w64, None, (2, 2), (2, 2))
 assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
-assert np.allclose(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
 # hidden: forward and backward called directly keep float64 and match central differences
 for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     rng = np.random.default_rng(1040 + index)
@@ -135,7 +276,7 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert out.dtype == np.float64, "forward keeps float64"
     expected = _h_conv(arrays[0], arrays[1], arrays[2] if has_bias else None, stride, padding)
     assert out.shape == expected.shape, "forward returns (N, C_out, H_out, W_out)"
-    assert np.allclose(out, expected, rtol=1e-9, atol=1e-9), "forward's values in float64"
+    assert check_close(out, expected, rtol=1e-9, atol=1e-9), "forward's values in float64"
     upstream = rng.standard_normal(out.shape)
     copy_of_upstream = upstream.copy()
     grads = Conv2dFunction.backward(ctx, upstream)
@@ -149,8 +290,8 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     for got, g, a in zip(grads, numeric, arrays, strict=True):
         assert isinstance(got, np.ndarray) and got.shape == a.shape, "gradients of input shapes"
         assert got.dtype == np.float64, "backward keeps float64"
-        assert np.allclose(got, g, rtol=1e-6, atol=1e-7), "gradients match central differences"
-    assert np.array_equal(upstream, copy_of_upstream), "backward leaves grad_output unchanged"
+        assert check_close(got, g, rtol=1e-6, atol=1e-7), "gradients match central differences"
+    assert check_equal(upstream, copy_of_upstream), "backward leaves grad_output unchanged"
 # hidden: through autograd, gradients reach x, weight and bias as float32
 rng = np.random.default_rng(1060)
 x, w, b = leaf(rng.standard_normal((2, 3, 6, 5))), leaf(rng.standard_normal((4, 3, 3, 2))), None
@@ -161,25 +302,29 @@ numeric = numerical_gradients(
     lambda a, c: _h_conv(a, c, None, (2, 1), (1, 0)), [x.data, w.data], upstream
 )
 assert out.grad_fn.function is Conv2dFunction, "conv2d is one Conv2dFunction node"
-assert np.allclose(x.grad, numeric[0], rtol=1e-4, atol=1e-5), "x.grad through autograd"
-assert np.allclose(w.grad, numeric[1], rtol=1e-4, atol=1e-5), "weight.grad through autograd"
-# hidden: conv2d and conv2d_loops agree, values and gradients
+assert check_close(x.grad, numeric[0], rtol=1e-4, atol=1e-5), "x.grad through autograd"
+assert check_close(w.grad, numeric[1], rtol=1e-4, atol=1e-5), "weight.grad through autograd"
+# hidden: with a bias and int stride and padding, values and gradients match float64
 rng = np.random.default_rng(1070)
 x64, w64, b64 = (rng.standard_normal(s) for s in ((2, 2, 5, 6), (3, 2, 3, 2), (3,)))
-pair = []
-for conv in (conv2d, conv2d_loops):
-    x, w, b = leaf(x64), leaf(w64), leaf(b64)
-    out = conv(x, w, b, 2, 2)
-    out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
-    pair.append((out.data, x.grad, w.grad, b.grad))
-for one, other in zip(*pair, strict=True):
-    assert np.allclose(one, other, rtol=1e-5, atol=1e-5), "conv2d and conv2d_loops agree"
+x, w, b = leaf(x64), leaf(w64), leaf(b64)
+out = conv2d(x, w, b, 2, 2)
+upstream = np.cos(np.arange(out.size)).reshape(out.shape)
+out.backward(upstream)
+arrays = [x.data, w.data, b.data]
+expected = _h_conv(*arrays, (2, 2), (2, 2))
+assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the values with a bias"
+numeric = numerical_gradients(lambda a, c, d: _h_conv(a, c, d, (2, 2), (2, 2)), arrays, upstream)
+for t, g in zip((x, w, b), numeric, strict=True):
+    assert isinstance(t.grad, np.ndarray) and t.grad.shape == t.shape, "gradients of all three"
+    assert check_close(t.grad, g, rtol=1e-4, atol=1e-5), "x, weight and bias gradients with a bias"
 # hidden: wrong channel counts are rejected
 err = raised(lambda: conv2d(Tensor(np.ones((1, 2, 4, 4))), Tensor(np.ones((3, 3, 2, 2)))))
 assert isinstance(err, ValueError), "an input whose channels differ from the weight's raises"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(39, 66, 'conv2d matches the float64 reference for every shape, stride and padding'), (67, 73, 'int stride and padding work like pairs'), (74, 101, 'forward and backward called directly keep float64 and match central differences'), (102, 113, 'through autograd, gradients reach x, weight and bias as float32'), (114, 124, 'conv2d and conv2d_loops agree, values and gradients'), (125, 128, 'wrong channel counts are rejected')]
+HIDDEN = [(109, 136, 'conv2d matches the float64 reference for every shape, stride and padding'), (137, 143, 'int stride and padding work like pairs'), (144, 171, 'forward and backward called directly keep float64 and match central differences'), (172, 183, 'through autograd, gradients reach x, weight and bias as float32'), (184, 198, 'with a bias and int stride and padding, values and gradients match float64'), (199, 202, 'wrong channel counts are rejected')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

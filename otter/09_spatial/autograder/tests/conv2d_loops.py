@@ -11,7 +11,30 @@ name = 'conv2d_loops'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_conv2d_loops'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+_grading.use_reference('', _reference_1, ['pad2d'])
+del _reference_1
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 for args, expected in (((5, 3), 3), ((5, 3, 1, 1), 5), ((5, 3, 2, 1), 3), ((6, 3, 2, 0), 2)):
     got = conv_output_size(*args)
@@ -40,6 +63,7 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
         conv2d_reference(x64, w64, b64, stride, padding),
         f"conv2d_loops(x (2, 3, 5, 5), weight (4, 3, 3, 3), bias (4,), stride={stride}, "
         f"padding={padding}) compared with conv2d_reference",
+        atol=1e-5,
     )
 
 x, w, b = leaf(x64[:1, :2, :4, :4]), leaf(w64[:2, :2]), leaf(b64[:2])
@@ -53,6 +77,28 @@ for t, g, name in ((x, numeric[0], "x"), (w, numeric[1], "weight"), (b, numeric[
     assert_grad(t, g, f"conv2d_loops(padding=1).backward(g): {name}.grad vs central differences")
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+_grading.use_reference('', _reference_1, ['pad2d'])
+del _reference_1
+### END HIDDEN TESTS
 for args, expected in (((5, 3), 3), ((5, 3, 1, 1), 5), ((5, 3, 2, 1), 3), ((6, 3, 2, 0), 2)):
     got = conv_output_size(*args)
     assert type(got) is int and got == expected, (
@@ -80,6 +126,7 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
         conv2d_reference(x64, w64, b64, stride, padding),
         f"conv2d_loops(x (2, 3, 5, 5), weight (4, 3, 3, 3), bias (4,), stride={stride}, "
         f"padding={padding}) compared with conv2d_reference",
+        atol=1e-5,
     )
 
 x, w, b = leaf(x64[:1, :2, :4, :4]), leaf(w64[:2, :2]), leaf(b64[:2])
@@ -136,14 +183,14 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert isinstance(out, Tensor), "conv2d_loops returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C_out, H_out, W_out)"
-    assert np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
+    assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
 # hidden: int stride and padding work like pairs
 rng = np.random.default_rng(930)
 x64, w64 = rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
 out = conv2d_loops(Tensor(x64), Tensor(w64), None, 2, 2)
 expected = _h_conv(x64, w64, None, (2, 2), (2, 2))
 assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
-assert np.allclose(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
 # hidden: gradients for x, weight and bias match float64 central differences
 for index in (0, 1, 2, 3, 5):
     xs, ws, has_bias, stride, padding = _H_CASES[index]
@@ -164,13 +211,13 @@ for index in (0, 1, 2, 3, 5):
     for t, g in zip(inputs, numeric, strict=True):
         assert isinstance(t.grad, np.ndarray), "backward reaches x, weight and bias"
         assert t.grad.shape == t.shape, "each gradient has its tensor's shape"
-        assert np.allclose(t.grad, g, rtol=1e-4, atol=1e-5), "gradients match central differences"
+        assert check_close(t.grad, g, rtol=1e-4, atol=1e-5), "gradients match central differences"
 # hidden: wrong channel counts are rejected
 err = raised(lambda: conv2d_loops(Tensor(np.ones((1, 2, 4, 4))), Tensor(np.ones((3, 3, 2, 2)))))
 assert isinstance(err, ValueError), "an input whose channels differ from the weight's raises"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(42, 59, 'conv2d_loops matches the float64 reference for every shape, stride and padding'), (60, 66, 'the output size follows (size + 2 p - k) // s + 1 as a Python int'), (67, 71, 'a kernel that does not fit raises ValueError'), (72, 84, 'conv2d_loops matches the float64 reference for every shape, stride and padding'), (85, 91, 'int stride and padding work like pairs'), (92, 112, 'gradients for x, weight and bias match float64 central differences'), (113, 116, 'wrong channel counts are rejected')]
+HIDDEN = [(65, 82, 'conv2d_loops matches the float64 reference for every shape, stride and padding'), (83, 89, 'the output size follows (size + 2 p - k) // s + 1 as a Python int'), (90, 94, 'a kernel that does not fit raises ValueError'), (95, 107, 'conv2d_loops matches the float64 reference for every shape, stride and padding'), (108, 114, 'int stride and padding work like pairs'), (115, 135, 'gradients for x, weight and bias match float64 central differences'), (136, 139, 'wrong channel counts are rejected')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -11,7 +11,53 @@ name = 'im2col'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_im2col'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+    def conv_output_size(size: int, kernel: int, stride: int=1, padding: int=0) -> int:
+        out = (size + 2 * padding - kernel) // stride + 1
+        if out < 1:
+            raise ValueError(f'conv_output_size: a kernel of {kernel} does not fit in {size} + 2 * {padding}')
+        return out
+    def conv2d_loops(x: Tensor, weight: Tensor, bias: Tensor | None=None, stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> Tensor:
+        _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, 'conv2d_loops')
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        c_out, _, kh, kw = weight.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = pad2d(x, (ph, pw))
+        out = None
+        for a in range(kh):
+            for b in range(kw):
+                window = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+                tap = weight[:, :, a, b].reshape(1, c_out, c, 1, 1)
+                term = (window.reshape(n, 1, c, h_out, w_out) * tap).sum(axis=2)
+                out = term if out is None else out + term
+        if bias is not None:
+            out = out + bias.reshape(1, c_out, 1, 1)
+        return out
+_grading.use_reference('', _reference_1, ['pad2d', 'conv_output_size', 'conv2d_loops'])
+del _reference_1
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x = np.arange(9.0).reshape(1, 1, 3, 3)
 expected = [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]
@@ -52,6 +98,51 @@ assert np.isclose(left, right), (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+class _reference_0:
+    @staticmethod
+    def forward(ctx: Context, x: np.ndarray, padding: tuple[int, int]) -> np.ndarray:
+        ph, pw = padding
+        ctx.padding = padding
+        return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    @staticmethod
+    def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
+        ph, pw = ctx.padding
+        rows, cols = (grad_output.shape[2], grad_output.shape[3])
+        return (grad_output[:, :, ph:rows - ph, pw:cols - pw],)
+_grading.use_reference('Pad2d', _reference_0, ['forward', 'backward'])
+del _reference_0
+class _reference_1:
+    def pad2d(x: Tensor, padding: int | tuple[int, int]) -> Tensor:
+        return Pad2d.apply(x, padding=_pair(padding, 'padding', 0))
+    def conv_output_size(size: int, kernel: int, stride: int=1, padding: int=0) -> int:
+        out = (size + 2 * padding - kernel) // stride + 1
+        if out < 1:
+            raise ValueError(f'conv_output_size: a kernel of {kernel} does not fit in {size} + 2 * {padding}')
+        return out
+    def conv2d_loops(x: Tensor, weight: Tensor, bias: Tensor | None=None, stride: int | tuple[int, int]=1, padding: int | tuple[int, int]=0) -> Tensor:
+        _check_conv_args(x.shape, weight.shape, None if bias is None else bias.shape, 'conv2d_loops')
+        (sh, sw), (ph, pw) = (_pair(stride, 'stride', 1), _pair(padding, 'padding', 0))
+        n, c, h, w = x.shape
+        c_out, _, kh, kw = weight.shape
+        h_out = conv_output_size(h, kh, sh, ph)
+        w_out = conv_output_size(w, kw, sw, pw)
+        xp = pad2d(x, (ph, pw))
+        out = None
+        for a in range(kh):
+            for b in range(kw):
+                window = xp[:, :, a:a + sh * h_out:sh, b:b + sw * w_out:sw]
+                tap = weight[:, :, a, b].reshape(1, c_out, c, 1, 1)
+                term = (window.reshape(n, 1, c, h_out, w_out) * tap).sum(axis=2)
+                out = term if out is None else out + term
+        if bias is not None:
+            out = out + bias.reshape(1, c_out, 1, 1)
+        return out
+_grading.use_reference('', _reference_1, ['pad2d', 'conv_output_size', 'conv2d_loops'])
+del _reference_1
+### END HIDDEN TESTS
 x = np.arange(9.0).reshape(1, 1, 3, 3)
 expected = [[0, 1, 3, 4], [1, 2, 4, 5], [3, 4, 6, 7], [4, 5, 7, 8]]
 assert_array(im2col(x, 2), expected, "im2col(x, 2) for the 3x3 picture above")
@@ -122,13 +213,13 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     expected = _h_unfold(x, kernel, stride, padding)
     assert type(cols) is np.ndarray, "im2col returns a NumPy array"
     assert cols.shape == expected.shape, "cols is (N * H_out * W_out, C * kH * kW)"
-    assert np.allclose(cols, expected), "rows are patches in (n, i, j) order, flattened (c, a, b)"
+    assert check_close(cols, expected), "rows are patches in (n, i, j) order, flattened (c, a, b)"
     assert cols.dtype == np.float64, "im2col keeps float64"
-    assert np.array_equal(x, copy_of_x), "im2col leaves its input unchanged"
+    assert check_equal(x, copy_of_x), "im2col leaves its input unchanged"
 # hidden: im2col accepts ints for kernel, stride and padding
 x = np.random.default_rng(960).standard_normal((2, 2, 6, 5))
-assert np.allclose(im2col(x, 3, 2, 1), _h_unfold(x, (3, 3), (2, 2), (1, 1))), "ints as pairs"
-assert np.allclose(im2col(x, 2), _h_unfold(x, (2, 2), (1, 1), (0, 0))), "default stride 1, pad 0"
+assert check_close(im2col(x, 3, 2, 1), _h_unfold(x, (3, 3), (2, 2), (1, 1))), "ints as pairs"
+assert check_close(im2col(x, 2), _h_unfold(x, (2, 2), (1, 1), (0, 0))), "default stride 1, pad 0"
 # hidden: col2im is the adjoint of im2col, gaps and overlaps included
 for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     rng = np.random.default_rng(970 + index)
@@ -139,8 +230,8 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     assert type(back) is np.ndarray and back.shape == xs, "col2im returns an array of x_shape"
     assert back.dtype == np.float64, "col2im keeps float64"
     left = np.sum(_h_unfold(x, kernel, stride, padding) * d)
-    assert np.isclose(left, np.sum(x * back)), "col2im is the adjoint of im2col"
-    assert np.array_equal(d, copy_of_d), "col2im leaves its input unchanged"
+    assert check_close(left, np.sum(x * back)), "col2im is the adjoint of im2col"
+    assert check_equal(d, copy_of_d), "col2im leaves its input unchanged"
     # the gradient of every pixel separately, against the reference's unfolding
     for probe in np.ndindex(*xs):
         if (sum(probe) * 7) % 11 != 0:
@@ -148,13 +239,13 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
         unit = np.zeros(xs)
         unit[probe] = 1.0
         expected = np.sum(_h_unfold(unit, kernel, stride, padding) * d)
-        assert np.isclose(back[probe], expected), "each pixel receives the sum of its entries"
+        assert check_close(back[probe], expected), "each pixel receives the sum of its entries"
 # hidden: col2im counts how many patches cover each pixel
 counts = col2im(np.ones((6, 4)), (1, 1, 3, 4), (2, 2), (1, 1), (0, 0))
-assert np.allclose(counts, [[[[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]]]), "overlapping patches"
+assert check_close(counts, [[[[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]]]), "overlapping patches"
 gaps = col2im(np.ones((4, 4)), (1, 1, 5, 5), 2, 3)
 expected = [[1, 1, 0, 1, 1], [1, 1, 0, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 1, 0, 1, 1]]
-assert np.allclose(gaps, [[expected]]), "pixels no patch covers get 0"
+assert check_close(gaps, [[expected]]), "pixels no patch covers get 0"
 # hidden: float32 stays float32 in both directions
 x32 = np.random.default_rng(980).standard_normal((2, 3, 4, 5)).astype(np.float32)
 cols32 = im2col(x32, 3, 1, 1)
@@ -162,7 +253,7 @@ assert cols32.dtype == np.float32, "im2col keeps float32"
 assert col2im(cols32, x32.shape, 3, 1, 1).dtype == np.float32, "col2im keeps float32"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(40, 73, 'im2col matches the loop reference for every shape, kernel, stride and padding'), (74, 77, 'im2col accepts ints for kernel, stride and padding'), (78, 97, 'col2im is the adjoint of im2col, gaps and overlaps included'), (98, 103, 'col2im counts how many patches cover each pixel'), (104, 109, 'float32 stays float32 in both directions')]
+HIDDEN = [(85, 118, 'im2col matches the loop reference for every shape, kernel, stride and padding'), (119, 122, 'im2col accepts ints for kernel, stride and padding'), (123, 142, 'col2im is the adjoint of im2col, gaps and overlaps included'), (143, 148, 'col2im counts how many patches cover each pixel'), (149, 154, 'float32 stays float32 in both directions')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

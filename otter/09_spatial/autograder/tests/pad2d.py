@@ -11,7 +11,12 @@ name = 'pad2d'
 all_or_nothing = True  # a test cell earns its points only when every check passes
 GRADE_ID = 'test_pad2d'
 GRADING = True
-SETUP = ""
+SETUP = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
+'''[1:-1]
 VISIBLE = r'''
 x = Tensor(np.arange(1, 7).reshape(1, 1, 2, 3))
 expected = [[[[0, 0, 0, 0, 0], [0, 1, 2, 3, 0], [0, 4, 5, 6, 0], [0, 0, 0, 0, 0]]]]
@@ -35,6 +40,10 @@ assert out.dtype == np.float64, (
 )
 '''[1:-1]
 CELL = r'''
+### BEGIN HIDDEN TESTS
+# hidden: set-up: checks restored; the other tasks run the reference solution
+_grading.begin_test()
+### END HIDDEN TESTS
 x = Tensor(np.arange(1, 7).reshape(1, 1, 2, 3))
 expected = [[[[0, 0, 0, 0, 0], [0, 1, 2, 3, 0], [0, 4, 5, 6, 0], [0, 0, 0, 0, 0]]]]
 assert_tensor(pad2d(x, 1), expected, "pad2d(x, 1) with x of shape (1, 1, 2, 3)")
@@ -66,11 +75,11 @@ for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), ((1, 3), 
     assert isinstance(out, Tensor), "pad2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == np.pad(x64, widths).shape, "padding adds 2 p rows and columns"
-    assert np.allclose(out.data, np.pad(x64, widths), atol=1e-6), "zeros around each image"
+    assert check_close(out.data, np.pad(x64, widths), atol=1e-6), "zeros around each image"
 # hidden: padding 0 leaves the values as they are
 out = pad2d(Tensor(x64), 0)
 assert out.data.shape == x64.shape, "padding 0 keeps the shape"
-assert np.allclose(out.data, x64, atol=1e-6), "padding 0 keeps the values"
+assert check_close(out.data, x64, atol=1e-6), "padding 0 keeps the values"
 # hidden: backward cuts the border off the gradient, for every padding
 for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), (0, (0, 0))):
     x = leaf(x64)
@@ -81,7 +90,7 @@ for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), (0, (0, 0
     middle = g[:, :, pair[0] : pair[0] + 3, pair[1] : pair[1] + 4]
     assert isinstance(x.grad, np.ndarray), "the gradient reaches the input"
     assert x.grad.shape == x64.shape, "the gradient has the input's shape"
-    assert np.allclose(x.grad, middle, atol=1e-6), "the gradient is the middle of the upstream"
+    assert check_close(x.grad, middle, atol=1e-6), "the gradient is the middle of the upstream"
 # hidden: the Function keeps float64 in both directions
 ctx = Context()
 out = Pad2d.forward(ctx, x64, padding=(1, 2))
@@ -91,12 +100,12 @@ g = rng.standard_normal(out.shape)
 grads = Pad2d.backward(ctx, g)
 assert isinstance(grads, tuple) and len(grads) == 1, "backward returns a one-element tuple"
 assert grads[0].dtype == np.float64, "backward keeps float64"
-assert np.allclose(grads[0], g[:, :, 1:4, 2:6]), "backward returns the middle block"
+assert check_close(grads[0], g[:, :, 1:4, 2:6]), "backward returns the middle block"
 # hidden: negative padding is rejected
 assert isinstance(raised(lambda: pad2d(Tensor(x64), -1)), ValueError), "negative padding"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(23, 32, 'padding adds zeros around every image and channel, on each axis separately'), (33, 36, 'padding 0 leaves the values as they are'), (37, 47, 'backward cuts the border off the gradient, for every padding'), (48, 57, 'the Function keeps float64 in both directions'), (58, 60, 'negative padding is rejected')]
+HIDDEN = [(27, 36, 'padding adds zeros around every image and channel, on each axis separately'), (37, 40, 'padding 0 leaves the values as they are'), (41, 51, 'backward cuts the border off the gradient, for every padding'), (52, 61, 'the Function keeps float64 in both directions'), (62, 64, 'negative padding is rejected')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "
