@@ -8,7 +8,7 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -33,6 +33,15 @@ check:  ## fail if any generated file differs from what the masters produce
 
 gates:  ## integrity gates per module, with a table (MODULES="01 05" for some)
 	$(CK) gates $(MODULES)
+
+otter:  ## rewrite otter/ (otter-grader assignments, Gradescope zips) from source/ and release/
+	$(CK) otter build $(MODULES)
+
+otter-gates:  ## integrity gates through otter run on each autograder zip (MODULES="01 05")
+	$(CK) otter gates $(MODULES)
+
+otter-grade:  ## otter run every submission in otter-submitted/ for ASSIGNMENT, into the gradebook
+	$(CK) otter grade $(ASSIGNMENT)
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo

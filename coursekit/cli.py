@@ -62,6 +62,12 @@ def cmd_gates(args) -> int:
     return run_gates(args.root, args.modules, survivors=args.survivors, console=console)
 
 
+def cmd_otter(args) -> int:
+    from .otter import commands
+
+    return commands.run(args, console)
+
+
 # --- grading and the TA's work --------------------------------------------------------------
 
 
@@ -171,6 +177,17 @@ def parser() -> argparse.ArgumentParser:
     p = verb("gates", cmd_gates, "integrity gates per module, with a table")
     p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
     p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")
+
+    p = verb("otter", cmd_otter, "otter-grader and Gradescope: build, gates, grade (otter X -h)")
+    p.add_argument("action", choices=("build", "gates", "grade"))
+    p.add_argument(
+        "modules", nargs="*", help="build, gates: modules (default: all); grade: one module"
+    )
+    p.add_argument(
+        "--submissions",
+        type=Path,
+        help="grade: folder of <student>/<assignment>/ submissions (default: otter-submitted/)",
+    )
 
     p = verb("roster", cmd_roster, "create or update students from a Canvas gradebook export")
     p.add_argument("csv", type=Path, help="the CSV from Canvas: Grades > Export")

@@ -3,7 +3,8 @@
 For each module: `source/NN/` (what nbgrader reads), `release/NN/` (through nbgrader's own
 `generate_assignment`, which also stores the hidden tests in the gradebook), the package file
 in `tinytorch/` (the masters' export cells), and `solutions/NN/` (the executed solution with
-hidden tests removed, for students after the deadline).
+hidden tests removed, for students after the deadline); and `otter/NN/`, the same module as
+an otter-grader assignment for Gradescope (coursekit.otter.assignment).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .masters import to_source_notebook
 from .package import write_package
 from .solutions import execute, solution_notebook
 
-GENERATED_DIRS = ("source", "release", "solutions", "tinytorch")
+GENERATED_DIRS = ("source", "release", "solutions", "tinytorch", "otter")
 MASTER_ONLY = ("module.toml",)
 
 
@@ -59,6 +60,12 @@ def build(
             log(f"  {module.assignment}: solutions (executing)")
             sol = execute(sol, sol_dir, pythonpath=out)
         write_notebook(sol, sol_dir / module.notebook)
+    from ..otter.assignment import write_assignment
+
+    for module in modules:
+        log(f"  {module.assignment}: otter-grader assignment and Gradescope zip")
+        release_nb = nbformat.read(out / "release" / module.assignment / module.notebook, 4)
+        write_assignment(module, nbs[module.assignment], release_nb, out, out, root=root)
 
 
 def _strip_outputs(nb: NotebookNode) -> NotebookNode:
@@ -71,6 +78,10 @@ def _strip_outputs(nb: NotebookNode) -> NotebookNode:
 def _same(generated: Path, committed: Path) -> bool:
     if not committed.exists():
         return False
+    if generated.suffix == ".zip":  # compared by contents: compressors may differ in bytes
+        from ..otter.assignment import zip_contents
+
+        return zip_contents(generated) == zip_contents(committed)
     if generated.suffix == ".ipynb" and generated.parts[-3] == "solutions":
         # Solutions are compared without outputs: executing them prints timings.
         a, b = (_strip_outputs(nbformat.read(p, as_version=4)) for p in (generated, committed))
