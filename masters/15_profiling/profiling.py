@@ -217,7 +217,9 @@ def _check_counts(warmup: int, repeats: int, who: str) -> None:
         ValueError: otherwise, naming both.
     """
     if warmup < 0 or repeats < 1:
-        raise ValueError(f"{who}: need warmup >= 0 and at least one timed run, got {warmup}, {repeats}")
+        raise ValueError(
+            f"{who}: need warmup >= 0 and at least one timed run, got {warmup}, {repeats}"
+        )
 
 
 # %% [markdown]
@@ -240,15 +242,16 @@ def _check_counts(warmup: int, repeats: int, who: str) -> None:
 #   (`logits = x @ table.T`), as GPT-2 does;
 # - `framework_snapshot()` records the `forward` and `backward` that every autograd
 #   `Function` class defines, and `framework_unchanged(snapshot)` says whether they are all
-#   still the very same objects.
+#   still the very same objects; `restore_framework(snapshot)` puts them back
+#   (`GIVEN_FRAMEWORK` is the snapshot taken before any of your code ran).
 
 
 # %% kind="locked" id="checks" include="checks"
 from tinytorch.core.activations import ReLU  # noqa: E402
 from tinytorch.core.layers import Dropout, Sequential  # noqa: E402
 from tinytorch.core.losses import CrossEntropyLoss  # noqa: E402
-from tinytorch.text.embeddings import Embedding, PositionalEncoding  # noqa: E402
 from tinytorch.models.transformer import LayerNorm  # noqa: E402
+from tinytorch.text.embeddings import Embedding, PositionalEncoding  # noqa: E402
 
 
 class FakeClock:
@@ -359,6 +362,19 @@ def framework_unchanged(snapshot: dict) -> bool:
         for cls, entries in snapshot.items()
         for phase, entry in entries.items()
     )
+
+
+def restore_framework(snapshot: dict) -> None:
+    """Put back, on every class of the snapshot, the forward and backward it held then."""
+    for cls, entries in snapshot.items():
+        for phase, entry in entries.items():
+            if entry is None and phase in vars(cls):
+                delattr(cls, phase)
+            elif entry is not None and vars(cls).get(phase) is not entry:
+                setattr(cls, phase, entry)
+
+
+GIVEN_FRAMEWORK = framework_snapshot()  # before any of your code runs
 
 
 # %% [markdown]
@@ -1071,8 +1087,14 @@ assert_array(
     "measure_latency(...)['times']: the five timed calls, each on its own, without the two "
     "warm-up calls (which cost 0.5 and 0.25 fake seconds)",
 )
-expected = {"median": 0.003, "mean": 0.004, "min": 0.001, "max": 0.010, "p10": 0.0014,
-            "p90": 0.0076}
+expected = {
+    "median": 0.003,
+    "mean": 0.004,
+    "min": 0.001,
+    "max": 0.010,
+    "p10": 0.0014,
+    "p90": 0.0076,
+}
 for key, value in expected.items():
     got = stats.get(key)
     assert type(got) is float and abs(got - value) < 1e-12, (
@@ -1401,9 +1423,7 @@ assert isinstance(result, dict) and isinstance(result.get("forward_times"), np.n
     f"time_forward_backward should return a dict with 'forward_times' a NumPy array, got "
     f"{result!r:.200}."
 )
-assert_array(
-    result["forward_times"], [0.25] * 3, "time_forward_backward(...)['forward_times']"
-)
+assert_array(result["forward_times"], [0.25] * 3, "time_forward_backward(...)['forward_times']")
 assert_array(
     result["backward_times"],
     [0.75] * 3,
@@ -1585,6 +1605,7 @@ class OpTimer:
         Hint: a nested `def timed(*args, **kwargs):` can use self, name, phase and fn; put
         the bookkeeping of the call's end in a `finally:` block.
         """
+
         # Task op_timer: push, time the call, pop the children's time, record, pass it up.
         ### BEGIN SOLUTION
         def timed(*args, **kwargs):
@@ -1646,8 +1667,12 @@ assert isinstance(timer.records, list) and len(timer.records) == 4, (
     f"timer.records should hold 4 records, got {timer.records!r:.300}."
 )
 got = [(name, phase) for name, phase, _ in timer.records]
-assert got == [("Scale", "forward"), ("Sum", "forward"), ("Sum", "backward"),
-               ("Scale", "backward")], (
+assert got == [
+    ("Scale", "forward"),
+    ("Sum", "forward"),
+    ("Sum", "backward"),
+    ("Scale", "backward"),
+], (
     f"timer.records should name each call (the class's __name__) and its phase, in the "
     f"order the calls ended; got {got}."
 )
@@ -1897,7 +1922,7 @@ def hotspot_table(records: list, top: int | None = None) -> list[dict]:
         row["total"] = row["forward"] + row["backward"]
         row["share"] = row["total"] / grand_total if grand_total > 0 else 0.0
     table = sorted(rows.values(), key=lambda row: row["total"], reverse=True)
-    return table if top is None else table[:top]
+    return table[:top]  # table[:None] is every row
     ### END SOLUTION
 
 
@@ -1919,8 +1944,14 @@ assert isinstance(table, list) and [row.get("op") for row in table] == ["MatMul"
     f"hotspot_table should list one row per operation, the largest total first (Add and Sum "
     f"tie: Add appears first), ['MatMul', 'Add', 'Sum']; got {table!r:.300}."
 )
-expected = {"op": "MatMul", "calls": 2, "forward": 0.008, "backward": 0.008, "total": 0.016,
-            "share": 0.8}
+expected = {
+    "op": "MatMul",
+    "calls": 2,
+    "forward": 0.008,
+    "backward": 0.008,
+    "total": 0.016,
+    "share": 0.8,
+}
 first = table[0]
 for key, value in expected.items():
     got = first.get(key)
@@ -1938,6 +1969,7 @@ assert hotspot_table([]) == [], "No records give an empty table."
 
 ### BEGIN HIDDEN TESTS
 # hidden: a profiled model with one dominant layer puts that layer's operation first
+restore_framework(GIVEN_FRAMEWORK)  # the framework as given, whatever ran before
 clock = FakeClock(tick=1e-6)
 _HHeavy = costly_function(clock, forward=0.02, backward=0.05, name="_HHeavy")
 model = Sequential(Linear(4, 8, rng=0), ReLU(), CostlyLayer(_HHeavy), Linear(8, 2, rng=1))
@@ -1953,7 +1985,7 @@ assert check_close([table[0]["forward"], table[0]["backward"]], [0.06, 0.15], rt
 )
 assert table[0]["share"] > 0.99, "the dominant operation's share"
 totals = [row["total"] for row in table]
-assert all(a >= b for a, b in zip(totals, totals[1:])), "rows sorted by total, largest first"
+assert all(a >= b for a, b in zip(totals[:-1], totals[1:], strict=True)), "rows sorted"
 assert check_close(sum(row["share"] for row in table), 1.0), "shares add up to 1"
 names = sorted(row["op"] for row in table)
 assert names == sorted({r[0] for r in timer.records}), "one row per operation"
@@ -1973,14 +2005,20 @@ assert check_close([row["calls"] for row in table], [1, 1, 2]), "forward calls"
 assert check_close([row["forward"] for row in table], [0.125, 0.125, 0.5]), "forward seconds"
 assert check_close([row["backward"] for row in table], [0.875, 0.5, 0.0625]), "backward seconds"
 assert check_close([row["total"] for row in table], [1.0, 0.625, 0.5625]), "totals"
-assert check_close([row["share"] for row in table], [1.0 / 2.1875, 0.625 / 2.1875,
-                                                     0.5625 / 2.1875]), "shares of the total"
+assert check_close(
+    [row["share"] for row in table], [1.0 / 2.1875, 0.625 / 2.1875, 0.5625 / 2.1875]
+), "shares of the total"
 assert all(set(row) == {"op", "calls", "forward", "backward", "total", "share"} for row in table), (
     "rows have exactly the six keys"
 )
 # hidden: equal totals keep the order of first appearance; top keeps the first rows
-records = [("X", "forward", 0.25), ("Y", "backward", 0.5), ("Z", "forward", 0.5),
-           ("X", "backward", 0.25), ("W", "forward", 0.125)]
+records = [
+    ("X", "forward", 0.25),
+    ("Y", "backward", 0.5),
+    ("Z", "forward", 0.5),
+    ("X", "backward", 0.25),
+    ("W", "forward", 0.125),
+]
 table = hotspot_table(records)
 assert [row["op"] for row in table] == ["X", "Y", "Z", "W"], "ties keep their first order"
 assert [row["calls"] for row in table] == [1, 0, 1, 1], "an op without forward records: 0 calls"
@@ -2012,7 +2050,9 @@ assert check_close([row["share"] for row in table], [0.0, 0.0]), "a zero total g
 # %% kind="locked" id="profiler" export=true
 def format_hotspots(rows: list[dict], per: int = 1) -> str:
     """A hotspot table as text: calls and milliseconds divided by `per`, shares in %."""
-    lines = [f"{'op':<22} {'calls':>6} {'forward ms':>11} {'backward ms':>12} {'total ms':>9} {'share':>7}"]
+    lines = [
+        f"{'op':<22} {'calls':>6} {'forward ms':>11} {'backward ms':>12} {'total ms':>9} {'share':>7}"
+    ]
     for row in rows:
         lines.append(
             f"{row['op']:<22} {row['calls'] / per:>6g} {1e3 * row['forward'] / per:>11.3f} "
@@ -2146,3 +2186,388 @@ assert ops["LayerNormFunction"]["calls"] == 2 * 5 and ops["MaskedSoftmax"]["call
 )
 assert check_close(sum(row["share"] for row in rows), 1.0), "shares add up to 1"
 ### END HIDDEN TESTS
+
+# %% [markdown]
+# ## Systems analysis: where a GPT's time goes
+#
+# Nothing below is graded. The cells point your profiler at the machine and at the
+# character-level Shakespeare GPT of the milestones ($V = 77$, $d = 64$, two blocks of four
+# heads, context 64) on a batch of 16 sequences of 64 characters. On a quiet machine they
+# take about ten seconds. Timings move from run to run: read the spreads, not only the
+# medians, and expect your numbers to differ from the ones quoted in the text, which come
+# from the course's shared two-core machine.
+#
+# ### The machine's peak, measured
+#
+# A FLOP/s figure means little without a yardstick: what can this machine do at best? The
+# next cell times float32 matrix products with `measure_latency`: square ones of growing
+# size, then the shapes a GPT step actually multiplies (1,024 token positions of 64
+# features through the projections, the MLP and the head, and the batched $T \times T$
+# scores of 64 heads of 16 features). Two statistics, for two questions: the **median**
+# says what a call costs on this machine as it is now, neighbours included; the **fastest**
+# run says what the hardware can do undisturbed, which is what a peak is. Our **peak** is the
+# best figure of any product.
+
+# %%
+import os  # noqa: E402
+
+profiler = Profiler()
+rng = np.random.default_rng(0)
+
+
+def matmul_speed(a_shape, b_shape, iterations=10):
+    """Latency statistics of a @ b for float32 operands, and its FLOPs."""
+    a = rng.standard_normal(a_shape).astype(np.float32)
+    b = rng.standard_normal(b_shape).astype(np.float32)
+    stats = profiler.measure_latency(lambda: a @ b, warmup=2, iterations=iterations)
+    return stats, 2 * math.prod(a_shape) * b_shape[-1]
+
+
+print(
+    f"{os.cpu_count()} CPUs; OPENBLAS_NUM_THREADS = "
+    f"{os.environ.get('OPENBLAS_NUM_THREADS', 'unset (one thread per core)')}"
+)
+print(f"{'float32 product':>40} {'median ms':>10} {'p10..p90 ms':>15} {'GFLOP/s':>8} {'best':>6}")
+products = {f"square {n} x {n}": ((n, n), (n, n)) for n in (128, 256, 512, 1024)}
+products |= {
+    "projection (1024 x 64) @ (64 x 64)": ((1024, 64), (64, 64)),
+    "MLP up (1024 x 64) @ (64 x 256)": ((1024, 64), (64, 256)),
+    "MLP down (1024 x 256) @ (256 x 64)": ((1024, 256), (256, 64)),
+    "head (1024 x 64) @ (64 x 77)": ((1024, 64), (64, 77)),
+    "scores, 64 heads (64 x 16) @ (16 x 64)": ((64, 64, 16), (64, 16, 64)),
+}
+best, noisy = {}, []
+for label, (a_shape, b_shape) in products.items():
+    stats, flops = matmul_speed(a_shape, b_shape, 5 if "1024 x 1024" in label else 15)
+    best[label] = flops / stats["min"] / 1e9
+    if stats["median"] > 3 * stats["min"]:
+        noisy.append(label)
+    print(
+        f"{label:>40} {1e3 * stats['median']:>10.3f} "
+        f"{1e3 * stats['p10']:>7.3f}..{1e3 * stats['p90']:<7.3f} "
+        f"{flops / stats['median'] / 1e9:>8.1f} {best[label]:>6.0f}"
+    )
+peak = max(best.values())
+print(f"\npeak: {peak:.0f} GFLOP/s (the fastest run of any product)")
+if noisy:
+    print(
+        f"noise: {len(noisy)} products had medians over 3 x their fastest run. The machine "
+        "is busy, or BLAS threads are waiting for each other: restart the kernel with "
+        "OPENBLAS_NUM_THREADS=1 for steadier numbers."
+    )
+
+# %% [markdown]
+# On the course machine the best runs reached 90 to 190 GFLOP/s: about what two cores can do
+# with 8-wide fused multiply-adds at 3 GHz, so the yardstick is real. The medians depended
+# on the settings. With one BLAS thread (`OPENBLAS_NUM_THREADS=1`) they were steady, near
+# 100 GFLOP/s for every operand that fits in the cache and about 25 for the 512 and 1,024
+# squares, whose operands do not. With a thread per core and other jobs running, some
+# products took **a thousand times** their best time: a 128 x 128 product, 50 microseconds
+# undisturbed, took 50 ms while its two threads waited for each other. If the cell printed
+# a noise warning, every time below is inflated the same way; restart with one thread and
+# compare.
+#
+# ### The Shakespeare GPT, counted and timed
+#
+# Now the model. The next cell counts its parameters and FLOPs with your profiler, splits
+# the FLOPs between the parts of the model with `count_flops` and `attention_flops`, and
+# times a forward pass under `no_grad()` (as generation runs it). FLOPs divided by the time
+# is the speed the model achieves; divided by the peak, the share of the machine it uses.
+
+# %%
+from tinytorch.core.autograd import no_grad  # noqa: E402
+
+V, d, L, H, T, B = 77, 64, 2, 4, 64, 16
+gpt = GPT(V, d, L, H, T, rng=0)
+batch = rng.integers(0, V, size=(B, T + 1))
+ids, targets = batch[:, :-1], Tensor(batch[:, 1:].reshape(B * T))
+
+print(f"GPT(V={V}, d={d}, L={L}, H={H}, T={T}): {profiler.count_parameters(gpt):,} parameters")
+for name, count in profiler.parameter_breakdown(gpt).items():
+    print(f"  {name:<20} {count:>8,}")
+
+stream = (B, T, d)
+scores = sum(attention_flops(B, H, T, T, d // H) for _ in gpt.blocks)
+parts = {
+    "attention projections": sum(count_flops(b.attn, stream) for b in gpt.blocks) - scores,
+    "attention scores": scores,
+    "MLP": sum(count_flops(b.mlp, stream) for b in gpt.blocks),
+    "head": linear_flops(gpt.head, stream),
+}
+flops = profiler.count_flops(gpt, (B, T))
+assert flops == sum(parts.values())
+print(f"\nforward FLOPs for a batch of {B} x {T} tokens: {flops / 1e6:.1f} M")
+for name, value in parts.items():
+    print(f"  {name:<22} {value / 1e6:>7.1f} M  {100 * value / flops:>5.1f}%")
+
+
+def forward():
+    with no_grad():
+        gpt(ids)
+
+
+fwd = profiler.measure_latency(forward, warmup=2, iterations=8)
+print(
+    f"\nforward (no_grad): median {1e3 * fwd['median']:.1f} ms "
+    f"(p10 {1e3 * fwd['p10']:.1f}, p90 {1e3 * fwd['p90']:.1f}), "
+    f"{B * T / fwd['median']:,.0f} tokens/s"
+)
+print(
+    f"achieved: {flops / fwd['median'] / 1e9:.1f} GFLOP/s at the median, "
+    f"{flops / fwd['min'] / 1e9:.1f} at best: {100 * flops / fwd['min'] / 1e9 / peak:.0f}% "
+    f"of the {peak:.0f} GFLOP/s peak"
+)
+
+# %% [markdown]
+# The forward pass is 245 MFLOPs: 82% in the dense layers (MLP and projections), 14% in the
+# attention scores, 4% in the head. At the peak it would take 1.5 to 2.5 ms. With one BLAS
+# thread the course machine took 20 to 35 ms at the median, 25 to 50 thousand tokens per
+# second: **5 to 10% of the peak**. (With a thread per core on the busy machine it was ten
+# times slower still.) Yet the table above shows matrix products of exactly these shapes
+# running near the peak. Most of the time goes somewhere the FLOP count does not look.
+#
+# ### A training step: forward and backward, measured apart
+#
+# The FLOP rule predicts a backward pass twice as long as the forward. The next cell
+# measures both with `time_forward_backward` on the cross-entropy loss of the batch, and
+# then the peak memory of a forward pass under `no_grad()`, of one that records the graph,
+# and of a whole step, against the 0.46 MB of the weights.
+
+# %%
+params = gpt.parameters()
+
+
+def lm_loss():
+    logits = gpt(ids)  # (B, T, V)
+    return CrossEntropyLoss()(logits.reshape(B * T, V), targets)
+
+
+split = profiler.time_forward_backward(lm_loss, params, warmup=1, repeats=4)
+ratio = split["backward"] / split["forward"]
+print(
+    f"forward (recording) {1e3 * split['forward']:.1f} ms, backward "
+    f"{1e3 * split['backward']:.1f} ms: backward / forward = {ratio:.2f} (FLOPs predict 2)"
+)
+spread = [
+    f"{1e3 * split[k].min():.1f}..{1e3 * split[k].max():.1f}"
+    for k in ("forward_times", "backward_times")
+]
+print(f"  range of the 4 runs: forward {spread[0]} ms, backward {spread[1]} ms")
+
+
+def recording_forward():
+    gpt(ids)  # the graph lives until the logits are dropped, when the call ends
+
+
+def training_step():
+    for p in params:
+        p.grad = None
+    lm_loss().backward()
+
+
+weights = 4 * profiler.count_parameters(gpt)
+for label, fn in (
+    ("forward, no_grad", forward),
+    ("forward, recording the graph", recording_forward),
+    ("training step (forward + backward)", training_step),
+):
+    peak_bytes = profiler.measure_memory(fn)
+    print(
+        f"peak {label:<36} {peak_bytes / 2**20:>6.1f} MiB = {peak_bytes / weights:>5.1f} x weights"
+    )
+
+# %% [markdown]
+# With one BLAS thread the course machine measured backward/forward ratios **between 1.1 and
+# 1.5**, not 2; with a thread per core on the busy machine, anything from 0.5 to 2.3, because
+# the noise was larger than the work. The FLOP rule is right about the matrix products (the
+# next table shows `MatMul`'s backward at about twice its forward) and wrong about the step,
+# because most of the step is not matrix products. Memory is less noisy: the recording
+# forward pass peaked at about 31 MiB, **70 times the weights**, against 5 MiB under
+# `no_grad()`, and the whole step at 38 MiB (tracemalloc counts NumPy's buffers exactly,
+# so these numbers repeat to the kilobyte).
+#
+# ### Where the time goes: the hotspot table of a training step
+#
+# Now the question of this module. The next cell runs three training steps under an
+# `OpTimer` and prints the hotspot table per step. It also times the same step without the
+# timer: what is not inside an operation is the framework around them (`Function.apply`
+# making `Context`s, `Node`s and `Tensor`s, the graph walk of `backward`, the Python of each
+# layer's `forward`).
+
+# %%
+repeats = 3
+rows = profiler.hotspots(training_step, repeats=repeats)
+print(format_hotspots(rows, per=repeats))
+in_ops = sum(row["total"] for row in rows) / repeats
+calls = 2 * sum(row["calls"] for row in rows) / repeats
+step = profiler.measure_latency(training_step, warmup=1, iterations=5)
+print(
+    f"\nstep without the timer: median {1e3 * step['median']:.1f} ms; inside operations "
+    f"(timed): {1e3 * in_ops:.1f} ms per step, in {calls:.0f} timed calls"
+)
+matmul = next(row for row in rows if row["op"] == "MatMul")
+step_flops = 3 * flops
+print(
+    f"MatMul: {100 * matmul['share']:.0f}% of the time inside operations and 100% of the "
+    f"{step_flops / 1e9:.2f} GFLOP counted: {step_flops / (matmul['total'] / repeats) / 1e9:.1f} "
+    f"GFLOP/s in the products"
+)
+print(
+    f"whole step: {step_flops / step['median'] / 1e9:.1f} GFLOP/s, "
+    f"{100 * step_flops / step['median'] / 1e9 / peak:.0f}% of the peak"
+)
+
+# %% [markdown]
+# Every FLOP we counted is in the `MatMul` row (every `Linear` and both products of the
+# attention): 100% of the arithmetic. On the course machine with one BLAS thread, `MatMul`
+# took **35 to 50% of the time**, and the products themselves ran at 15 to 25 GFLOP/s,
+# a fifth of what the same shapes reached alone (the backward's products read transposed
+# operands, and the cache is cold after the element-wise operations have streamed megabytes
+# through it). The other half of the time went to operations the FLOP count calls free:
+#
+# - `MaskedSoftmax`, `LayerNormFunction` and `GELU` (together 25 to 40% of the step) read
+#   and write every number of a $(B, H, T, T)$, $(B, T, d)$ or $(B, T, 4d)$ array several
+#   times, for a few FLOPs each: their speed is the speed of **memory**, not of arithmetic;
+# - `Add`'s backward sums each bias's gradient over all $B T$ rows (`unbroadcast`), and
+#   `Reshape`'s backward copies gradients that arrive non-contiguous;
+# - `Div`, the division of the scores by $\sqrt{d_{\text{head}}}$, was nearly free forward
+#   and ten times dearer or more backward: its backward also computes the gradient of the
+#   divisor, a full $(B, H, T, T)$ array summed down to one number, for a constant that needs
+#   no gradient. A profiler finds such waste in seconds; Module 16 removes it.
+#
+# About 85 to 95% of the step was inside operations: the framework's own bookkeeping is a
+# small share at this size, and grows as operations shrink (Module 14's one-token cached
+# steps are mostly bookkeeping). With a thread per core on the busy machine, `MatMul` rose
+# to over 90% of a step ten times slower: the products waited for their threads. Profile
+# with the settings you will run with.
+#
+# ### The observer effect
+#
+# A profiler changes what it measures. Each timed call adds two clock readings, a push and
+# a pop, and a tuple. The next cell measures that cost on a tiny operation (reshaping a
+# four-number tensor), a thousand calls with and without the timer.
+
+# %%
+small = Tensor(np.ones(4))
+
+
+def reshapes():
+    for _ in range(1000):
+        small.reshape(2, 2)
+
+
+# A fixed cost: noise only adds to it, so the fastest of several runs estimates it best.
+plain = profiler.measure_latency(reshapes, warmup=1, iterations=7)["min"]
+timed = profiler.measure_latency(lambda: profiler.profile_operations(reshapes), 1, 7)["min"]
+overhead = (timed - plain) / 1000
+print(
+    f"one reshape: {1e6 * plain / 1000:.2f} us alone, {1e6 * timed / 1000:.2f} us timed: "
+    f"{1e6 * overhead:.2f} us per timed call"
+)
+print(
+    f"on a training step: {calls:.0f} timed calls x {1e6 * overhead:.2f} us = "
+    f"{1e3 * calls * overhead:.2f} ms, {100 * calls * overhead / step['median']:.1f}% of "
+    f"{1e3 * step['median']:.1f} ms"
+)
+
+# %% [markdown]
+# A few microseconds per timed call on the course machine (more when it was busy): a third
+# of a whole reshape of a small tensor, but under 2% of a GPT training step with its 136
+# timed calls. The smaller the operations, the
+# more a profiler distorts them; that is why the standard library's `cProfile`, which times
+# every Python function call, overstates the cost of small functions, and why sampling
+# profilers look at the stack a few hundred times a second instead of timing every call.
+#
+# ### A wider model
+#
+# The costs that dominate the small model grow with the numbers moved, $d$ per token; the
+# products grow with $d^2$. The last cell profiles a model four times as wide ($d = 256$,
+# 1.6 million parameters) on half the batch, and plots both time budgets.
+
+# %%
+import matplotlib.pyplot as plt  # noqa: E402
+
+wide = GPT(V, 256, L, H, T, rng=1)
+wide_ids, wide_targets = ids[:8], Tensor(batch[:8, 1:].reshape(8 * T))
+
+
+def wide_step():
+    for p in wide.parameters():
+        p.grad = None
+    logits = wide(wide_ids)
+    CrossEntropyLoss()(logits.reshape(8 * T, V), wide_targets).backward()
+
+
+wide_rows = profiler.hotspots(wide_step, repeats=2)
+print(format_hotspots(wide_rows[:6], per=2))
+wide_matmul = next(row for row in wide_rows if row["op"] == "MatMul")
+wide_flops = 3 * profiler.count_flops(wide, (8, T))
+print(
+    f"\nd=256: MatMul {100 * wide_matmul['share']:.0f}% of the time inside operations, "
+    f"{wide_flops / (wide_matmul['total'] / 2) / 1e9:.1f} GFLOP/s in the products"
+)
+
+fig, ax = plt.subplots(figsize=(7, 3.2))
+labels = ["MatMul", "LayerNormFunction", "GELU", "MaskedSoftmax", "Add", "other"]
+for offset, (name, table) in enumerate((("d = 64", rows), ("d = 256", wide_rows))):
+    share = {row["op"]: row["share"] for row in table}
+    values = [share.get(k, 0.0) for k in labels[:-1]]
+    values.append(1 - sum(values))
+    ax.barh(np.arange(len(labels)) + 0.4 * offset, 100 * np.array(values), 0.4, label=name)
+ax.set_yticks(np.arange(len(labels)) + 0.2, labels)
+ax.invert_yaxis()
+ax.set_xlabel("share of the time inside operations (%); every counted FLOP is in MatMul")
+ax.set_title("Where a training step's time goes")
+ax.legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# At $d = 256$ the products took most of the time (about 75% on the course machine with
+# one thread, against about 40% at $d = 64$): four times the width is sixteen times the
+# work of every product, for four times the numbers moved by each element-wise operation
+# around it. That ratio, FLOPs per byte of memory traffic, is the **arithmetic intensity**
+# of Module 16. Products of large matrices have plenty and can run near the peak;
+# element-wise operations have almost none and run at the speed of memory, whatever their
+# FLOP count says.
+#
+# ## Summary
+#
+# - **Count what the model is.** Parameters follow the tensors (a shared or tied tensor
+#   counts once, where it first appears); FLOPs follow the calls. With 2 FLOPs per
+#   multiply-add: $2 N\,\text{in}\,\text{out}$ for a `Linear` on $N$ rows (every row of every
+#   leading axis), $2 N C_{\text{out}} H_{\text{out}} W_{\text{out}} C_{\text{in}} k_H k_W$ for
+#   a convolution, $4 B H T_q T_k d_{\text{head}}$ for attention, and for a GPT
+#   $L (8 B T d^2 + 4 r B T d^2 + 4 B T^2 d) + 2 B T d V$ per forward pass.
+# - **Measure what it costs, properly.** Warm up, time every call on its own, report the
+#   median with a spread (p10 to p90); the mean is pulled by outliers, and a single run is an
+#   anecdote. The fastest run measures a capability (a peak), the median an expectation.
+#   Make the clock an argument, and test the measuring code with a fake one.
+# - **Memory is a peak**, measured with `tracemalloc` from a reset peak, leaving the tracer
+#   as you found it. A recording forward pass holds the activations the backward needs: for
+#   the small GPT, 70 times the weights.
+# - **Backward is measured, not assumed.** FLOPs predict twice the forward; the measured
+#   ratio differs, because time is not FLOPs.
+# - **Find the hotspots with timers on the operations**, patched on the classes and always
+#   put back (a context manager), with self times from a stack so that nothing is counted
+#   twice; mind the observer effect.
+# - In a small NumPy GPT every counted FLOP is a matrix product but most of the time is
+#   not: memory-bound element-wise operations take the rest, and the model reaches 5 to 10%
+#   of the machine's peak. Wider models use the machine better. And the machine itself must
+#   be measured: a busy one, or BLAS threads that fight, can slow a product a thousandfold.
+#
+# **Reflection.**
+#
+# 1. The hotspot table counts time inside operations. Where does the rest of a step's time
+#    go, and how would you measure it? (Hint: what does `Function.apply` do besides calling
+#    `forward`?)
+# 2. `LayerNormFunction` is one operation, written by hand with its backward (Module 13).
+#    How many operations, and how many arrays the size of its input, would the same
+#    computation cost if it were built from Tensor operations? What does your hotspot table
+#    predict about the speed of each version?
+# 3. Your measured backward/forward ratio was not 2. From your hotspot table, name an
+#    operation whose backward costs much more than its forward, and one whose backward is
+#    nearly free. Why?
+# 4. On a machine you share with others, which statistic would you report for a model's
+#    latency, and which for a claim that one implementation is faster than another? Would you
+#    time the two one after the other, or interleaved?
