@@ -71,7 +71,7 @@
 # %% [markdown]
 # ## How this notebook is graded
 #
-# - You write code in eleven places, for eight tasks. Each spot to fill in is marked with a
+# - You write code in thirteen places, for eight tasks. Each spot to fill in is marked with a
 #   comment `# Task <task id>: ...` followed by `raise NotImplementedError()`. The docstring
 #   above it is the contract: inputs, outputs, units, errors, and hints. Keep the names and
 #   signatures as they are (Modules 16 to 20 call them); the given cells are read-only.
@@ -1258,7 +1258,7 @@ def four_megabytes():
 
 was_tracing = tracemalloc.is_tracing()
 peak = measure_memory(four_megabytes)
-assert type(peak) is int and 4 * MB <= peak < 4 * MB + 50_000, (
+assert type(peak) is int and 4 * MB <= peak < 4 * MB + 100_000, (
     f"measure_memory(a function that makes a 4 MB array) should be the int 4,000,000 plus a "
     f"few hundred bytes of bookkeeping, got {peak!r}."
 )
@@ -1273,7 +1273,7 @@ def one_after_another():
 
 
 peak = measure_memory(one_after_another)
-assert 4 * MB <= peak < 4 * MB + 50_000, (
+assert 4 * MB <= peak < 4 * MB + 100_000, (
     f"Three 4 MB arrays made one after another, each freed before the next: the peak is "
     f"still about 4 MB, got {peak!r}. Report the peak, not the sum of the allocations."
 )
@@ -1281,9 +1281,9 @@ assert 4 * MB <= peak < 4 * MB + 50_000, (
 ### BEGIN HIDDEN TESTS
 # hidden: the peak counts what is held at the same time, also what fn returns
 peak = measure_memory(lambda: [np.ones(250_000), np.ones(500_000)])
-assert type(peak) is int and 6 * MB <= peak < 6 * MB + 50_000, "arrays held together add up"
+assert type(peak) is int and 6 * MB <= peak < 6 * MB + 100_000, "arrays held together add up"
 peak = measure_memory(lambda: np.zeros(10, dtype=np.float32))
-assert type(peak) is int and 0 <= peak < 20_000, "a small call has a small peak"
+assert type(peak) is int and 0 <= peak < 50_000, "a small call has a small peak"
 # hidden: memory held before the call is not counted, and an earlier peak is forgotten
 tracemalloc.start()
 try:
@@ -1295,7 +1295,7 @@ try:
 finally:
     tracemalloc.stop()
 assert still, "tracing that was on stays on"
-assert 4 * MB <= peak < 4 * MB + 50_000, "only the call's own peak, above what was held"
+assert 4 * MB <= peak < 4 * MB + 100_000, "only the call's own peak, above what was held"
 # hidden: tracing stops again when fn raises, and the exception propagates
 
 
@@ -2250,10 +2250,15 @@ for label, (a_shape, b_shape) in products.items():
 peak = max(best.values())
 print(f"\npeak: {peak:.0f} GFLOP/s (the fastest run of any product)")
 if noisy:
+    threads = os.environ.get("OPENBLAS_NUM_THREADS")
     print(
-        f"noise: {len(noisy)} products had medians over 3 x their fastest run. The machine "
-        "is busy, or BLAS threads are waiting for each other: restart the kernel with "
-        "OPENBLAS_NUM_THREADS=1 for steadier numbers."
+        f"noise: {', '.join(noisy)}: median over 3 x the fastest run. The machine is busy"
+        + (
+            "."
+            if threads == "1"
+            else ", or BLAS threads wait for each other: restart the "
+            "kernel with OPENBLAS_NUM_THREADS=1 for steadier numbers."
+        )
     )
 
 # %% [markdown]
@@ -2425,7 +2430,7 @@ print(
 # operands, and the cache is cold after the element-wise operations have streamed megabytes
 # through it). The other half of the time went to operations the FLOP count calls free:
 #
-# - `MaskedSoftmax`, `LayerNormFunction` and `GELU` (together 25 to 40% of the step) read
+# - `MaskedSoftmax`, `LayerNormFunction` and `GELU` (together 30 to 45% of the time) read
 #   and write every number of a $(B, H, T, T)$, $(B, T, d)$ or $(B, T, 4d)$ array several
 #   times, for a few FLOPs each: their speed is the speed of **memory**, not of arithmetic;
 # - `Add`'s backward sums each bias's gradient over all $B T$ rows (`unbroadcast`), and
@@ -2435,8 +2440,8 @@ print(
 #   divisor, a full $(B, H, T, T)$ array summed down to one number, for a constant that needs
 #   no gradient. A profiler finds such waste in seconds; Module 16 removes it.
 #
-# About 85 to 95% of the step was inside operations: the framework's own bookkeeping is a
-# small share at this size, and grows as operations shrink (Module 14's one-token cached
+# Three quarters or more of the step was inside operations: the framework's own bookkeeping
+# is the smaller share at this size, and grows as operations shrink (Module 14's one-token cached
 # steps are mostly bookkeeping). With a thread per core on the busy machine, `MatMul` rose
 # to over 90% of a step ten times slower: the products waited for their threads. Profile
 # with the settings you will run with.
@@ -2471,9 +2476,8 @@ print(
 )
 
 # %% [markdown]
-# A few microseconds per timed call on the course machine (more when it was busy): a third
-# of a whole reshape of a small tensor, but under 2% of a GPT training step with its 136
-# timed calls. The smaller the operations, the
+# A few microseconds per timed call on the course machine: a good fraction of a whole
+# reshape of a small tensor, but under 2% of a GPT training step with its 136 timed calls. The smaller the operations, the
 # more a profiler distorts them; that is why the standard library's `cProfile`, which times
 # every Python function call, overstates the cost of small functions, and why sampling
 # profilers look at the stack a few hundred times a second instead of timing every call.
