@@ -2326,10 +2326,11 @@ print(
 # %% [markdown]
 # The forward pass is 245 MFLOPs: 82% in the dense layers (MLP and projections), 14% in the
 # attention scores, 4% in the head. At the peak it would take 1.5 to 2.5 ms. With one BLAS
-# thread the course machine took 20 to 35 ms at the median, 25 to 50 thousand tokens per
-# second: **5 to 10% of the peak**. (With a thread per core on the busy machine it was ten
-# times slower still.) Yet the table above shows matrix products of exactly these shapes
-# running near the peak. Most of the time goes somewhere the FLOP count does not look.
+# thread the course machine took 13 to 35 ms at the median (30 to 80 thousand tokens per
+# second, depending on its load): **5 to 20% of the peak**. With a thread per core on the
+# busy machine it was ten times slower still. Yet the table above shows matrix products of
+# exactly these shapes running near the peak. Most of the time goes somewhere the FLOP
+# count does not look.
 #
 # ### A training step: forward and backward, measured apart
 #
@@ -2394,22 +2395,24 @@ for label, fn in (
 # ### Where the time goes: the hotspot table of a training step
 #
 # Now the question of this module. The next cell runs three training steps under an
-# `OpTimer` and prints the hotspot table per step. It also times the same step without the
-# timer: what is not inside an operation is the framework around them (`Function.apply`
+# `OpTimer` and prints the hotspot table per step. It also times the same steps as a
+# whole: what is not inside an operation is the framework around them (`Function.apply`
 # making `Context`s, `Node`s and `Tensor`s, the graph walk of `backward`, the Python of each
 # layer's `forward`).
 
 # %%
 repeats = 3
+start = profiler.clock()
 rows = profiler.hotspots(training_step, repeats=repeats)
+wall = (profiler.clock() - start) / repeats  # the same steps, timed as a whole
 print(format_hotspots(rows, per=repeats))
 in_ops = sum(row["total"] for row in rows) / repeats
 calls = 2 * sum(row["calls"] for row in rows) / repeats
-step = profiler.measure_latency(training_step, warmup=1, iterations=5)
 print(
-    f"\nstep without the timer: median {1e3 * step['median']:.1f} ms; inside operations "
-    f"(timed): {1e3 * in_ops:.1f} ms per step, in {calls:.0f} timed calls"
+    f"\nper step: {1e3 * wall:.1f} ms in all, {1e3 * in_ops:.1f} ms inside the {calls:.0f} "
+    f"timed calls ({100 * in_ops / wall:.0f}%)"
 )
+step = profiler.measure_latency(training_step, warmup=1, iterations=5)
 matmul = next(row for row in rows if row["op"] == "MatMul")
 step_flops = 3 * flops
 print(
@@ -2425,8 +2428,8 @@ print(
 # %% [markdown]
 # Every FLOP we counted is in the `MatMul` row (every `Linear` and both products of the
 # attention): 100% of the arithmetic. On the course machine with one BLAS thread, `MatMul`
-# took **35 to 50% of the time**, and the products themselves ran at 15 to 25 GFLOP/s,
-# a fifth of what the same shapes reached alone (the backward's products read transposed
+# took **35 to 50% of the time**, and the products themselves ran at 15 to 40 GFLOP/s,
+# a sixth to a third of what the same shapes reached alone (the backward's products read transposed
 # operands, and the cache is cold after the element-wise operations have streamed megabytes
 # through it). The other half of the time went to operations the FLOP count calls free:
 #
@@ -2440,8 +2443,8 @@ print(
 #   divisor, a full $(B, H, T, T)$ array summed down to one number, for a constant that needs
 #   no gradient. A profiler finds such waste in seconds; Module 16 removes it.
 #
-# Three quarters or more of the step was inside operations: the framework's own bookkeeping
-# is the smaller share at this size, and grows as operations shrink (Module 14's one-token cached
+# 70 to 90% of the step was inside operations: the framework's own bookkeeping is the
+# smaller share at this size, and grows as operations shrink (Module 14's one-token cached
 # steps are mostly bookkeeping). With a thread per core on the busy machine, `MatMul` rose
 # to over 90% of a step ten times slower: the products waited for their threads. Profile
 # with the settings you will run with.
@@ -2449,38 +2452,52 @@ print(
 # ### The observer effect
 #
 # A profiler changes what it measures. Each timed call adds two clock readings, a push and
-# a pop, and a tuple. The next cell measures that cost on a tiny operation (reshaping a
-# four-number tensor), a thousand calls with and without the timer.
+# a pop, and a tuple. The next cell measures that cost directly: ten thousand calls of a
+# function that does nothing, bare and wrapped by `_timed`, beside the cost of a tiny real
+# operation (reshaping a four-number tensor).
+
 
 # %%
-small = Tensor(np.ones(4))
+def noop():
+    return None
 
 
-def reshapes():
-    for _ in range(1000):
-        small.reshape(2, 2)
+timer = OpTimer()
+timed_noop = timer._timed("noop", "forward", noop)
+
+
+def calls_of(fn, n=10_000):
+    def run():
+        for _ in range(n):
+            fn()
+        timer.records.clear()
+
+    return run
 
 
 # A fixed cost: noise only adds to it, so the fastest of several runs estimates it best.
-plain = profiler.measure_latency(reshapes, warmup=1, iterations=7)["min"]
-timed = profiler.measure_latency(lambda: profiler.profile_operations(reshapes), 1, 7)["min"]
-overhead = (timed - plain) / 1000
+bare = profiler.measure_latency(calls_of(noop), warmup=1, iterations=7)["min"] / 10_000
+wrapped = profiler.measure_latency(calls_of(timed_noop), warmup=1, iterations=7)["min"] / 10_000
+small = Tensor(np.ones(4))
+reshape = profiler.measure_latency(calls_of(lambda: small.reshape(2, 2)), 1, 7)["min"] / 10_000
+overhead = wrapped - bare
 print(
-    f"one reshape: {1e6 * plain / 1000:.2f} us alone, {1e6 * timed / 1000:.2f} us timed: "
-    f"{1e6 * overhead:.2f} us per timed call"
+    f"the timer around a function that does nothing: {1e6 * overhead:.2f} us per call "
+    f"(one reshape of a 4-number Tensor: {1e6 * reshape:.2f} us)"
 )
 print(
     f"on a training step: {calls:.0f} timed calls x {1e6 * overhead:.2f} us = "
-    f"{1e3 * calls * overhead:.2f} ms, {100 * calls * overhead / step['median']:.1f}% of "
-    f"{1e3 * step['median']:.1f} ms"
+    f"{1e3 * calls * overhead:.2f} ms, {100 * calls * overhead / wall:.1f}% of "
+    f"{1e3 * wall:.1f} ms"
 )
 
 # %% [markdown]
-# A few microseconds per timed call on the course machine: a good fraction of a whole
-# reshape of a small tensor, but under 2% of a GPT training step with its 136 timed calls. The smaller the operations, the
-# more a profiler distorts them; that is why the standard library's `cProfile`, which times
-# every Python function call, overstates the cost of small functions, and why sampling
-# profilers look at the stack a few hundred times a second instead of timing every call.
+# Under a microsecond per timed call on the course machine: a few percent of even a tiny
+# reshape, and about a tenth of a percent of a GPT training step with its 136 timed calls.
+# The smaller the operations, the more a profiler distorts them; that is why the standard
+# library's `cProfile`, which times every Python function call, overstates the cost of
+# small functions, and why sampling profilers look at the stack a few hundred times a second
+# instead of timing every call.
 #
 # ### A wider model
 #
@@ -2527,8 +2544,8 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# At $d = 256$ the products took most of the time (about 75% on the course machine with
-# one thread, against about 40% at $d = 64$): four times the width is sixteen times the
+# At $d = 256$ the products took most of the time (70 to 80% on the course machine with
+# one thread, against 35 to 50% at $d = 64$): four times the width is sixteen times the
 # work of every product, for four times the numbers moved by each element-wise operation
 # around it. That ratio, FLOPs per byte of memory traffic, is the **arithmetic intensity**
 # of Module 16. Products of large matrices have plenty and can run near the peak;
@@ -2556,7 +2573,7 @@ plt.show()
 #   put back (a context manager), with self times from a stack so that nothing is counted
 #   twice; mind the observer effect.
 # - In a small NumPy GPT every counted FLOP is a matrix product but most of the time is
-#   not: memory-bound element-wise operations take the rest, and the model reaches 5 to 10%
+#   not: memory-bound element-wise operations take the rest, and the model reaches 5 to 20%
 #   of the machine's peak. Wider models use the machine better. And the machine itself must
 #   be measured: a busy one, or BLAS threads that fight, can slow a product a thousandfold.
 #
