@@ -25,8 +25,10 @@ with a full uncached forward pass to 1e-5 (the largest difference is printed). T
    the speedup (uncached median / cached median) and the same ratio of the CPU seconds of
    the process (the work done, which other jobs on a shared machine do not inflate);
 2. one generation step at chosen positions (--positions): the uncached forward pass of
-   position + 1 tokens against one cached step at that position, medians over
-   --step-repeats rounds, beside the ratio of the FLOPs of the two (the matrix products of
+   position + 1 tokens against one cached step at that position, median CPU milliseconds
+   over --step-repeats rounds (a step of 20 ms is interrupted by other jobs far more often
+   than one of 0.5 ms, so wall-clock times would favour the cache), beside the ratio of the
+   FLOPs of the two (the matrix products of
    the blocks, L (24 d^2 T + 4 T^2 d) against L (24 d^2 + 4 T d)): the speedup curve.
 
 By default NumPy's BLAS uses one thread (--threads), so that the measurement is of the
@@ -52,7 +54,6 @@ from .timing import (
     Unavailable,
     limit_threads,
     summary,
-    time_interleaved,
     tinytorch_folder,
 )
 
@@ -226,7 +227,8 @@ def time_rounds(calls: dict[str, Callable[[], object]], rounds: int) -> tuple[di
 
 def time_steps(tt: dict, model, corpus, positions: list[int], repeats: int) -> list[dict]:
     """One generation step at each position: uncached forward of position + 1 tokens vs one
-    cached step with positions 0 .. position - 1 in the cache (medians, interleaved)."""
+    cached step with positions 0 .. position - 1 in the cache (median CPU milliseconds of
+    rounds of both in turns, after one warm-up round)."""
     kv = tt["kv_cache"]
     rows = []
     for position in positions:
@@ -246,9 +248,10 @@ def time_steps(tt: dict, model, corpus, positions: list[int], repeats: int) -> l
             with tt["autograd"].no_grad():
                 kv.cached_forward(model, context[:, -1:], cache)
 
-        timed = time_interleaved({"uncached": uncached, "cached": cached}, 1, max(1, repeats))
-        uncached_ms = summary(timed["uncached"])["median_ms"]
-        cached_ms = summary(timed["cached"])["median_ms"]
+        uncached(), cached()  # warm-up
+        _, cpu = time_rounds({"uncached": uncached, "cached": cached}, max(1, repeats))
+        uncached_ms = summary(cpu["uncached"])["median_ms"]
+        cached_ms = summary(cpu["cached"])["median_ms"]
         width, layers = model.d_model, model.num_layers
         rows.append(
             {
@@ -323,7 +326,9 @@ def report(results: dict, config: Config, repeats: int, warmup: int, threads: st
         )
     console.print(table)
     if results["steps"]:
-        steps = Table(title="One generation step at a position (the speedup curve)", box=style)
+        steps = Table(
+            title="One generation step at a position, CPU time (the speedup curve)", box=style
+        )
         for column in ("position", "no cache ms", "cache ms", "speedup", "FLOP ratio"):
             steps.add_column(column, justify="right")
         for r in results["steps"]:
@@ -337,7 +342,7 @@ def report(results: dict, config: Config, repeats: int, warmup: int, threads: st
         console.print(steps)
     console.print(
         f"Medians of {repeats} rounds (generation) after {warmup} warm-up rounds, the two "
-        f"ways timed in turns; threads: {threads}.\n"
+        f"ways timed in turns; single steps: median CPU time; threads: {threads}.\n"
         "speedup: the uncached median divided by the cached one, in wall-clock time; CPU "
         "time: the same ratio of the process's CPU seconds. FLOP ratio: the matrix "
         "products of the blocks, L (24 d^2 T + 4 T^2 d) without the cache against "

@@ -1388,24 +1388,31 @@ print(f"largest |cached - uncached| logit over 201 steps: {worst:.2e}")
 #
 # A step of Module 13's `generate` at position $t$ runs the whole model on $t + 1$ tokens; a
 # cached step runs it on one token and reads $t + 1$ cached keys and values. The cell times
-# both at positions from 16 to 511 (the fastest of several runs, after a warm-up: on a
-# shared machine noise only ever adds time), and prints beside them the ratio of the FLOPs
+# both at positions from 16 to 511 and prints beside them the ratio of the FLOPs
 # the two do, from Module 13's count of the matrix products: per token and layer $24 d^2$
 # for the projections and the MLP, and $4 T d$ for the attention scores and the weighted
 # sum, so a full step at context $T$ costs $L (24 d^2 T + 4 T^2 d)$ and a cached step
 # $L (24 d^2 + 4 T d)$. (The head is left out: with 77 characters it is small, and the
 # uncached model's $T$ rows of logits, of which it keeps one, would only widen the gap.)
+#
+# **Measuring on a shared machine.** A wall clock (`time.perf_counter()`) counts every
+# millisecond the operating system gives to other programs while yours waits, and a step
+# of 20 ms is interrupted far more often than one of 0.5 ms: on a busy machine wall-clock
+# times favour the short step. `time.process_time()` counts the CPU seconds of this process
+# only, the work done, which is what the two steps cost on a machine of their own (NumPy
+# runs one BLAS thread here; with several, CPU time adds up the threads). Each time below
+# is the fastest of several runs after a warm-up: noise only ever adds time.
 
 
 # %%
 def fastest(fn, repeats: int) -> float:
-    """The fastest of `repeats` runs of fn(), after one warm-up run."""
+    """The fewest CPU seconds of `repeats` runs of fn(), after one warm-up run."""
     fn()
     times = []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         fn()
-        times.append(time.perf_counter() - start)
+        times.append(time.process_time() - start)
     return min(times)
 
 
@@ -1417,7 +1424,8 @@ def step_flops(context: int, width: int, layers: int, cached: bool) -> int:
 
 positions = [16, 32, 64, 128, 192, 256, 320, 384, 448, 511]
 timings = {"uncached": [], "cached": []}
-print(f"{'position':>8} {'uncached ms':>12} {'cached ms':>10} {'speedup':>8} {'FLOP ratio':>11}")
+print("CPU milliseconds per generation step")
+print(f"{'position':>8} {'uncached':>9} {'cached':>7} {'speedup':>8} {'FLOP ratio':>11}")
 with no_grad():
     for position in positions:
         context = sequence[:, : position + 1]
@@ -1434,7 +1442,7 @@ with no_grad():
         timings["cached"].append(1e3 * cached)
         ratio = step_flops(position + 1, 64, 2, False) / step_flops(position + 1, 64, 2, True)
         print(
-            f"{position:>8} {1e3 * uncached:>12.2f} {1e3 * cached:>10.3f} "
+            f"{position:>8} {1e3 * uncached:>9.2f} {1e3 * cached:>7.3f} "
             f"{uncached / cached:>7.1f}x {ratio:>10.0f}x"
         )
 
@@ -1446,16 +1454,16 @@ ax.plot(positions, timings["uncached"], "o-", label="no cache: the whole sequenc
 ax.plot(positions, timings["cached"], "s-", label="KV cache: one token")
 ax.set_yscale("log")
 ax.set_xlabel("position of the generated token")
-ax.set_ylabel("ms per token (log scale)")
+ax.set_ylabel("CPU ms per token (log scale)")
 ax.set_title("Time per generated token, d=64, 2 blocks")
 ax.legend()
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# On the course's shared 2-core machine the uncached step grew from under a millisecond at
-# position 16 to about 75 ms at position 511, while the cached step stayed between 0.55 and
-# 0.65 ms. Two things stand out.
+# On the course's shared 2-core machine the cached step stayed between 0.55 and 0.65 ms of
+# CPU time at every position, while the uncached step grew from the same 0.6 ms at position
+# 16 to 22 to 24 ms at positions 448 to 511. Two things stand out.
 #
 # - **The cached step is flat, and it is not free.** At these sizes it is about 65 Tensor
 #   operations (per block: a LayerNorm, four projections of two operations each, the head
@@ -1463,12 +1471,14 @@ plt.show()
 #   few microseconds of Python and NumPy bookkeeping around very little arithmetic: a
 #   $(1 \times 64)$ row times a $(64 \times 256)$ matrix is 33 thousand FLOPs, a few
 #   microseconds of work. The step is bound by **overhead**, not FLOPs, so the measured
-#   speedup stays far below the FLOP ratio. (Module 15 profiles this.)
-# - **The uncached step grows faster than its FLOPs** once the sequence passes 150 or so
-#   tokens: the $T \times T$ attention arrays (four heads of $T^2$ float32 numbers, several
-#   temporaries each) stop fitting in the processor's caches, and every pass over them goes
-#   to main memory. The cached step never creates anything larger than one row of scores
-#   per head.
+#   speedup stays far below the FLOP ratio, and at short contexts, where the uncached step
+#   is overhead-bound too, there is almost nothing to gain. (Module 15 profiles this.)
+# - **The uncached step grows faster than its FLOPs.** From position 128 to 448 its matrix
+#   products grow 5.6 times and its time about 12 times: the scaling, the mask and the
+#   softmax make several passes over the $(H, T, T)$ scores, element-wise work that a FLOP
+#   count of the products ignores, and at a few hundred positions those arrays (3.2 MB for
+#   four heads at $T = 448$) no longer fit in the processor's caches. The cached step never
+#   creates anything larger than one row of scores per head.
 #
 # So the speedup of a whole generation depends on **where** the tokens are generated. The
 # next cell generates 256 tokens twice, with `GPT.generate` and with `generate_cached`, from a
@@ -1503,14 +1513,15 @@ for prompt_length in (16, 256):
     )
 
 # %% [markdown]
-# On the course machine: from 16 tokens about 2.5 s against 0.2 s of CPU time (around 10x);
-# from 256 tokens about 5 s against 0.2 s (20 to 25x). `make bench-generation` repeats this
-# measurement with more care (rounds of both in turns, medians, one BLAS thread) and prints
-# the curve up to a context of 1024, and the milestone `generation_speedup.py` trains the
-# Shakespeare model and generates 256 characters after a 768-character passage: 40 to 50x.
-# In production the gap is larger still: a GPU runs a one-token step about as fast as it
-# can launch its kernels, while the uncached model's cost grows with the square of a context
-# of thousands of tokens.
+# On the course machine: from 16 tokens about 0.7 s against 0.2 s of CPU time (about 4x);
+# from 256 tokens about 4.5 s against 0.25 s (about 18x). The speedup is a property of the
+# context, not of the cache alone. `make bench-generation` repeats this measurement with
+# more care (rounds of both in turns, medians, one BLAS thread) and prints the curve up to a
+# context of 1024, and the milestone `generation_speedup.py` trains the Shakespeare model
+# and generates 256 characters after a 768-character passage: 40 to 50x. In production the
+# gap is larger still: a GPU runs a one-token step about as fast as it can launch its
+# kernels, while the uncached model's cost grows with the square of a context of thousands
+# of tokens.
 #
 # ### Memory: the price of the cache
 #
@@ -1569,17 +1580,17 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# The allocated bytes match the formula to the byte (the small surplus is the lists and
-# the Python objects): 72 MiB for GPT-2 small's full context of 1024 in float32. The real
-# models tell the rest of the story: a 7B-parameter model's cache at 4096 tokens is 2 GiB
-# per sequence, and at 32k tokens (16 GiB) it outgrows the 12.5 GiB of weights; serve 8
-# users at once and multiply by 8. This is why long-context models change the attention
-# itself: Llama-2 70B shares each key and value head between 8 query heads (grouped-query
-# attention), which divides its cache by 8 (the "MHA" row shows it without), others keep
-# the cache in 8-bit numbers (Module 17), and serving systems page it like virtual memory
-# so that no sequence reserves `max_seq_len` rows it may never use. A preallocated cache
-# like yours reserves them all up front: simple, fast, and wasteful when most sequences
-# stop early.
+# The memory really allocated is the formula's (plus a few hundred bytes of lists and
+# Python objects, invisible at this precision): 72 MiB for GPT-2 small's full context of
+# 1024 in float32. The real models tell the rest of the story: a 7B-parameter model's cache
+# at 4096 tokens is 2 GiB per sequence, and at 32k tokens (16 GiB) it outgrows the 12.5 GiB
+# of weights; serve 8 users at once and multiply by 8. This is why long-context models change
+# the attention itself: Llama-2 70B shares each key and value head between 8 query heads
+# (grouped-query attention), which divides its cache by 8 (the "MHA" row shows it without),
+# others keep the cache in 8-bit numbers (Module 17), and serving systems page it like
+# virtual memory so that no sequence reserves `max_seq_len` rows it may never use. A
+# preallocated cache like yours reserves them all up front: simple, fast, and wasteful when
+# most sequences stop early.
 #
 # ## Summary
 #
@@ -1595,7 +1606,8 @@ plt.show()
 #   from the same seed. Test that first; only then measure the speed.
 # - A cached step costs $L(24 d^2 + 4 T d)$ FLOPs instead of $L(24 d^2 T + 4 T^2 d)$; in
 #   NumPy it is bound by per-operation overhead, so the measured speedup grows with the
-#   position: about 10x for 256 tokens after a short prompt here, 25x or more after a long one.
+#   context: for 256 new tokens about 4x after a 16-token prompt, 18x after 256 tokens,
+#   and 40 to 50x after 768 (the milestone). Measure CPU time on a shared machine.
 # - The price is memory: $2 \cdot L \cdot B \cdot H \cdot T \cdot d_{head}$ numbers, which
 #   at long contexts outgrows the weights.
 #
