@@ -68,7 +68,7 @@
 # %% [markdown]
 # ## How this notebook is graded
 #
-# - You write code in nine places, for five tasks. Each spot to fill in is marked with a
+# - You write code in eight places, for five tasks. Each spot to fill in is marked with a
 #   comment `# Task <task id>: ...` followed by `raise NotImplementedError()`. The docstring
 #   above it is the contract: shapes, dtypes, formulas, errors, and hints. Keep the names and
 #   signatures as they are (the capstone and the milestones call them); the given cells are
