@@ -1513,12 +1513,13 @@ for prompt_length in (16, 256):
     )
 
 # %% [markdown]
-# On the course machine: from 16 tokens about 0.7 s against 0.2 s of CPU time (about 4x);
-# from 256 tokens about 4.5 s against 0.25 s (about 18x). The speedup is a property of the
+# On the course machine: from 16 tokens about 0.7 s against 0.2 s of CPU time (3 to 4x);
+# from 256 tokens about 4.5 s against 0.2 to 0.3 s (15 to 25x, depending on what else the
+# machine was running: the short cached steps suffer most). The speedup is a property of the
 # context, not of the cache alone. `make bench-generation` repeats this measurement with
 # more care (rounds of both in turns, medians, one BLAS thread) and prints the curve up to a
 # context of 1024, and the milestone `generation_speedup.py` trains the Shakespeare model
-# and generates 256 characters after a 768-character passage: 40 to 50x. In production the
+# and generates 256 characters after a 768-character passage: 40 to 60x. In production the
 # gap is larger still: a GPU runs a one-token step about as fast as it can launch its
 # kernels, while the uncached model's cost grows with the square of a context of thousands
 # of tokens.
@@ -1606,8 +1607,8 @@ plt.show()
 #   from the same seed. Test that first; only then measure the speed.
 # - A cached step costs $L(24 d^2 + 4 T d)$ FLOPs instead of $L(24 d^2 T + 4 T^2 d)$; in
 #   NumPy it is bound by per-operation overhead, so the measured speedup grows with the
-#   context: for 256 new tokens about 4x after a 16-token prompt, 18x after 256 tokens,
-#   and 40 to 50x after 768 (the milestone). Measure CPU time on a shared machine.
+#   context: for 256 new tokens 3 to 4x after a 16-token prompt, 10 to 25x after 256
+#   tokens, and 40 to 60x after 768 (the milestone). Measure CPU time on a shared machine.
 # - The price is memory: $2 \cdot L \cdot B \cdot H \cdot T \cdot d_{head}$ numbers, which
 #   at long contexts outgrows the weights.
 #

@@ -20,11 +20,11 @@ reported. Both generations run once untimed first (a warm-up of two tokens, so t
 pays for the first allocation of the large arrays), then once timed. The speedup is the
 ratio of the CPU seconds of this process (one BLAS thread: the CPU time is the work done,
 which other jobs on a shared machine do not inflate); the wall-clock ratio is shown beside
-it. The target is 20x: the reference implementation measures 40x to 50x here. A cached step
+it. The target is 20x: the reference implementation measures 40x to 60x here. A cached step
 costs about a millisecond wherever it is, bound by the overhead of a few dozen small Tensor
 operations; an uncached step grows with the sequence, so the speedup grows with the context
-(about 10x for 256 tokens after a 16-character prompt; `make bench-generation` prints the
-curve). The table also shows the ratio of the FLOPs of the two and the memory of the cache.
+(3x to 4x for 256 tokens after a 16-character prompt, 10x to 25x after 256; `make
+bench-generation` prints the curve). The table also shows the ratio of the FLOPs of the two and the memory of the cache.
 
 Run from the repository root:
     python milestones/06_2018_optimization/generation_speedup.py [--seed N] [--steps N]
