@@ -91,7 +91,7 @@ def test_outputs_are_identical_then_both_tables_are_timed(tmp_path):
     generation = rows(out, 9)
     assert [r[0] for r in generation] == ["4", "12"]
     for (
-        prompt,
+        _prompt,
         slow,
         slow_spread,
         slow_token,
@@ -116,6 +116,9 @@ def test_outputs_are_identical_then_both_tables_are_timed(tmp_path):
     assert [r[0] for r in steps] == ["8", "30", "39"]
     for position, slow, fast, ratio, flops in steps:
         assert float(slow) > 0 and float(fast) > 0
+        low = (float(slow) - 5e-4) / (float(fast) + 5e-4)  # the ms are printed to 3 decimals
+        high = (float(slow) + 5e-4) / (float(fast) - 5e-4)
+        assert low - 0.05 <= float(ratio.rstrip("x")) <= high + 0.05, "the ratio of the medians"
         context = int(position) + 1
         expected = bench_generation.step_flops(context, 64, 2, False) / bench_generation.step_flops(
             context, 64, 2, True
