@@ -2185,7 +2185,7 @@ by_context = sweep([(64, 32), (64, 64), (64, 128), (64, 256), (64, 512), (64, 10
 # $T = 6d = 384$, and reaches 72% at 1024.
 #
 # The time shares tell a different story, and that is the lesson of this cell. On the
-# course machine attention took 30 to 55% of the time of the small models at $T = 64$ for
+# course machine attention took 35 to 55% of the time of the small models at $T = 64$ for
 # 14 to 23% of the FLOPs, and at $T = 256$ about 80% of the time for 39% of the FLOPs.
 # Its FLOPs are spread over many small matrix products ($B H$ products of
 # $(T \times d_{head}) \cdot (d_{head} \times T)$ with $d_{head} = 16$), which use BLAS far
