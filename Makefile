@@ -8,7 +8,7 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -78,6 +78,9 @@ bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs
 
 bench-transformer:  ## the Shakespeare GPT: a training step and a generation step vs PyTorch
 	$(CK) bench transformer
+
+bench-generation:  ## the Shakespeare GPT generating 256 tokens with and without the KV cache
+	$(CK) bench generation
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build
