@@ -403,20 +403,15 @@ def write_assignment(
     nb = student_notebook(module, source_nb, release_nb)
     write_notebook(nb, student / module.notebook)
     write_notebook(grading_template(nb), grader / "template.ipynb")
-    package = earlier_package(package_root, module, root)
-    _write_files(student, package)
-    _write_files(grader, package)
-    extras = [
-        p
+    extras = {  # a module's own data files sit beside the notebook
+        Path(p.name): p.read_bytes()
         for p in sorted(module.master_dir.iterdir())
         if p.is_file() and p.name not in ("module.toml", module.master.name)
-    ]
-    for extra in extras:  # a module's own data files sit beside the notebook
-        _write_files(student, {Path(extra.name): extra.read_bytes()})
-        _write_files(grader, {Path(extra.name): extra.read_bytes()})
-    data = corpus_files(module, root)
-    _write_files(student, data)
-    _write_files(grader, data)
+    }
+    # both folders get the same files: the earlier modules' package, extras, corpora
+    beside = {**earlier_package(package_root, module, root), **extras, **corpus_files(module, root)}
+    _write_files(student, beside)
+    _write_files(grader, beside)
     expected = {}
     for cell in test_cells(source_nb):
         name = question(cell.id)
@@ -432,9 +427,7 @@ def write_assignment(
     (grader / "requirements.txt").write_text(requirements(module, lock))
     plugin = Path(__file__).with_name(f"{PLUGIN}.py").read_text(encoding="utf-8")
     (grader / f"{PLUGIN}.py").write_text(plugin)
-    shipped = sorted(
-        {p.parts[0] for p in package} | {e.name for e in extras} | {p.parts[0] for p in data}
-    )
+    shipped = sorted({p.parts[0] for p in beside})
     write_zip(grader, folder / zip_name(module), shipped)
     return folder
 
