@@ -18,9 +18,11 @@ from .modules import REPO, discover, find
 from .schedule import Refused, ScheduleError
 from .tools import put_tools_on_path
 
-console = Console()
-if not console.is_terminal:  # piped or in a log: tables keep one line per row
-    console = Console(width=200)
+# Messages are never wrapped by rich (a path or a command stays whole); piped or in a log,
+# tables are wide enough to keep one line per row.
+console = Console(soft_wrap=True)
+if not console.is_terminal:
+    console = Console(width=200, soft_wrap=True)
 
 
 def _course(args):
