@@ -58,7 +58,7 @@ def test_times_without_an_offset_are_in_the_schedules_timezone(course):
 )
 def test_a_wrong_schedule_is_refused_with_the_entry_named(course, text, words):
     with pytest.raises(schedule.ScheduleError, match=words.replace("(", r"\(").replace(")", r"\)")):
-        write(course, text).schedule
+        _ = write(course, text).schedule
 
 
 def test_no_file_is_an_empty_schedule_and_says_what_is_missing(course):

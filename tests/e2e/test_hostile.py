@@ -13,7 +13,8 @@ import nbformat
 import pytest
 
 from coursekit.course import Course
-from coursekit.grading.batch import grade_class
+from coursekit.grading import flags as flag_file
+from coursekit.grading.batch import grade_class, write_flags
 from coursekit.modules import find
 from coursekit.quality import mutants
 
@@ -273,3 +274,15 @@ def test_huge_output_is_truncated_in_the_autograded_notebook(graded):
     _, _, _, _, root = graded
     size = (root / "autograded" / "flood" / MODULE / "tensor.ipynb").stat().st_size
     assert size < 1_000_000
+
+
+def test_flags_survive_an_unrelated_regrade(graded):
+    """The renamed notebook's flag is still there after another student is regraded."""
+    course, module, run, _, _ = graded
+    write_flags(course, module, run)
+    again = grade_class(course, module, jobs=1, only=["honest"], force=True)
+    path = write_flags(course, module, again)
+    open_flags = flag_file.open_by_student(flag_file.load(path))
+    assert "notebook renamed to tensor-Copy1.ipynb; graded as tensor.ipynb" in open_flags["renamed"]
+    assert open_flags["honest"].count("extra files ignored: numpy.py") == 1
+    assert course.scores(module)["honest"].score == FULL

@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from coursekit.modules import find
-from coursekit.quality import gates
+from coursekit.quality import leaks
 from coursekit.simulation import demo
 
 MODULE = "01_tensor"
@@ -32,8 +32,9 @@ def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
             assert sid not in scores, f"{sid} never submitted but has a grade"
             continue
         s = scores[sid]
-        if kind == "perfect":
-            assert s.score == s.max_score and s.failed == (), f"{sid}: {s}"
+        if kind == "perfect":  # full marks; a late one loses the penalty only
+            assert s.raw_score == s.max_score and s.failed == (), f"{sid}: {s}"
+            assert s.score == s.max_score - s.late_penalty, f"{sid}: {s}"
         elif kind.startswith(("blank", "broken")):
             assert s.score == 0, f"{sid}: {s}"
         else:  # partial or subtly wrong: some points, not all
@@ -42,17 +43,34 @@ def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
 
 
 @pytest.mark.xdist_group("nbgrader")
+def test_the_demo_shows_a_penalised_late_student_and_one_inside_the_grace_period(class_run):
+    module, _, scores, _, _ = class_run
+    late = next(p for p in demo.CLASS if p.when == "late")
+    grace = next(p for p in demo.CLASS if p.when == "grace")
+    s = scores[late.student.id]
+    # A day and two hours late: the second started day, 20% of 20 points.
+    assert (s.raw_score, s.late_penalty, s.score, s.days_late) == (20, 4, 16, 2)
+    g = scores[grace.student.id]
+    assert g.in_grace and not g.late and g.late_penalty == 0
+    table = demo.summary(module, scores)
+    handed_in = dict(zip(table.columns[0]._cells, table.columns[3]._cells, strict=True))
+    assert handed_in[late.student.id] == "late 2 days: -4"
+    assert handed_in[grace.student.id] == "on time (grace)"
+    assert handed_in[demo.CLASS[0].student.id] == "on time"
+
+
+@pytest.mark.xdist_group("nbgrader")
 def test_feedback_never_shows_hidden_tests_but_says_what_failed(class_run):
     module, course, scores, files, _ = class_run
-    _, hidden = gates.secret_lines(course.source_notebook(module))
+    _, hidden = leaks.secret_lines(course.source_notebook(module))
     assert hidden, "no hidden lines to look for"
     feedback = files["feedback"]
     pages = sorted(feedback.rglob("*.html"))
     assert len(pages) == len(scores)
-    assert gates.leaks_in(feedback, hidden, "hidden test") == []
+    assert leaks.leaks_in(feedback, hidden, "hidden test") == []
     subtle = [p.student.id for p in demo.CLASS if p.kind.startswith("subtly")]
     for sid in subtle:
-        text = gates.visible_text(feedback / sid / module.assignment / f"{module.name}.html")
+        text = leaks.visible_text(feedback / sid / module.assignment / f"{module.name}.html")
         assert "A hidden test failed:" in text
 
 
