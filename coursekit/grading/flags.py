@@ -65,7 +65,7 @@ def save(path: Path, flags: list[Flag]) -> Path:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=FIELDS)
         writer.writeheader()
-        for flag in sorted(flags, key=lambda x: (x.student, x.raised, x.flag)):
+        for flag in sorted(flags, key=lambda x: (x.student, x.raised)):  # stable: run order
             writer.writerow({k: getattr(flag, k) for k in FIELDS})
     return path
 
