@@ -11,6 +11,7 @@ import json
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from coursekit.course import Course
 from coursekit.grading import flags as flag_file
@@ -179,6 +180,9 @@ def graded(tmp_path_factory):
     missing = root / "submitted" / "missing_notebook" / MODULE
     missing.mkdir(parents=True)
     (missing / "notes.txt").write_text("forgot the notebook")
+    with Gradebook(course.db_url) as gb:  # on the roster, like everyone here
+        for student in ("invalid_json", "renamed", "missing_notebook"):
+            gb.update_or_create_student(student)
     before = {
         "source": tree_digest(root / "source"),
         "exchange": tree_digest(root / "exchange"),
