@@ -109,16 +109,14 @@ def cmd_report(args) -> int:
 
 
 def cmd_release_solutions(args) -> int:
-    from .ta.solutions import FORCING, check, publish_solutions
+    from .ta.solutions import FORCING, publish_solutions, too_early
 
     course = _course(args)
     module = find(args.assignment, args.root)
-    if args.force:
-        try:
-            check(course, module.assignment)
-        except Refused as why:
-            console.print(f"[yellow]Forced: {escape(str(why).split(' Forcing')[0])}")
-            console.print(f"[yellow]{escape(FORCING.format(a=module.assignment))}")
+    reason = too_early(course, module.assignment) if args.force else None
+    if reason:
+        console.print(f"[yellow]Forced: {escape(reason)}")
+        console.print(f"[yellow]{escape(FORCING.format(a=module.assignment))}")
     where = publish_solutions(args.root, module.assignment, force=args.force)
     console.print(
         f"Published solutions of {module.assignment} as {module.assignment}-solution in {where}"

@@ -30,29 +30,36 @@ FORCING = (
 )
 
 
-def check(course: Course, assignment: str, now: dt.datetime | None = None) -> None:
-    """Raise Refused when the solution of `assignment` must not be published yet."""
+def too_early(course: Course, assignment: str, now: dt.datetime | None = None) -> str | None:
+    """Why the solution of `assignment` must not be published yet, or None when it may."""
     now = now or dt.datetime.now(dt.UTC)
     schedule = course.schedule
-    forcing = FORCING.format(a=assignment)
     if not course.released(assignment):
-        raise Refused(
+        return (
             f"{assignment} was never released to students (it is not in the exchange "
             f"{course.exchange}): release it first (make release-assignment "
-            f"ASSIGNMENT={assignment}). {forcing}"
+            f"ASSIGNMENT={assignment})."
         )
     closes = course.late_window_closes(assignment)
     if closes is None:
-        raise Refused(
+        return (
             f"{assignment} has no due date in {schedule.path.name}, so nothing says when late "
-            f"students are done: add `due = ...` under [{assignment}]. {forcing}"
+            f"students are done: add `due = ...` under [{assignment}]."
         )
     if now < closes:
-        raise Refused(
+        return (
             f"{assignment} is due {schedule.local(course.due(assignment))}; late submissions "
             f"can earn points until {schedule.local(closes)} (grace period and late days of "
-            f"the late policy, and the longest extension). Publish after that. {forcing}"
+            f"the late policy, and the longest extension). Publish after that."
         )
+    return None
+
+
+def check(course: Course, assignment: str, now: dt.datetime | None = None) -> None:
+    """Raise Refused, saying why and what forcing means, when it is too early."""
+    reason = too_early(course, assignment, now)
+    if reason:
+        raise Refused(f"{reason} {FORCING.format(a=assignment)}")
 
 
 def publish_solutions(
