@@ -11,18 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.markup import escape
 
 from .modules import REPO, discover, find
 from .schedule import Refused, ScheduleError
-from .tools import put_tools_on_path
+from .tools import output_console, put_tools_on_path
 
-# Messages are never wrapped by rich (a path or a command stays whole); piped or in a log,
-# tables are wide enough to keep one line per row.
-console = Console(soft_wrap=True)
-if not console.is_terminal:
-    console = Console(width=200, soft_wrap=True)
+console = output_console()
 
 
 def _course(args):

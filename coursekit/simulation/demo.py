@@ -32,7 +32,7 @@ from ..quality import mutants
 from ..ta import export
 from ..ta.release import release_assignment
 from ..ta.roster import import_canvas_roster
-from ..tools import write_notebook
+from ..tools import output_console, write_notebook
 from . import submissions
 from .students import Student, StudentHome, write_roster
 
@@ -172,7 +172,7 @@ def summary(module: Module, scores: dict[str, Score]) -> Table:
 
 
 def main(module_name: str = "01_tensor", workdir: Path | None = None) -> int:
-    console = Console()
+    console = output_console()
     module = find(module_name)
     workdir = workdir or REPO / "build" / "demo"
     start = time.perf_counter()
