@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -28,7 +28,7 @@ test-full:  ## the whole suite with full settings (long training, full-class gra
 lint:  ## ruff lint and format check of the tooling and tests
 	$(PY) -m ruff check $(LINTED) && $(PY) -m ruff format --check $(LINTED)
 
-release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
+release:  ## regenerate source/, release/, tinytorch/, solutions/, otter/ from masters/
 	$(CK) build
 
 check:  ## fail if any generated file differs from what the masters produce
@@ -36,6 +36,15 @@ check:  ## fail if any generated file differs from what the masters produce
 
 gates:  ## integrity gates per module, with a table (MODULES="01 05" for some)
 	$(CK) gates $(MODULES)
+
+otter:  ## rewrite otter/ (otter-grader assignments, Gradescope zips) from source/ and release/
+	$(CK) otter build $(MODULES)
+
+otter-gates:  ## integrity gates through otter run on each autograder zip (MODULES="01 05")
+	$(CK) otter gates $(MODULES)
+
+otter-grade:  ## otter run every submission in otter-submitted/ for ASSIGNMENT, into the gradebook
+	$(CK) otter grade $(ASSIGNMENT)
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo
@@ -78,6 +87,9 @@ bench-training:  ## one training step of the digits MLP: tinytorch, numpy by han
 
 bench-conv:  ## Conv2d forward+backward (im2col, loops), a LeNet step, vs PyTorch
 	$(CK) bench conv
+
+bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs Rust tokenizers
+	$(CK) bench tokenizer
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

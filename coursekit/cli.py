@@ -51,10 +51,22 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_try(args) -> int:
+    from .authoring.trial import run
+
+    return run(find(args.module, args.root), args.root, console)
+
+
 def cmd_gates(args) -> int:
     from .quality.report import run_gates
 
     return run_gates(args.root, args.modules, survivors=args.survivors, console=console)
+
+
+def cmd_otter(args) -> int:
+    from .otter import commands
+
+    return commands.run(args, console)
 
 
 # --- grading and the TA's work --------------------------------------------------------------
@@ -220,9 +232,22 @@ def parser() -> argparse.ArgumentParser:
     p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
     p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
     verb("check", cmd_check, "fail when a generated file differs from what the masters make")
+    p = verb("try", cmd_try, "run a master's cells, hidden tests included, as grading will")
+    p.add_argument("module", help="module: 01_tensor, tensor or 1")
     p = verb("gates", cmd_gates, "integrity gates per module, with a table")
     p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
     p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")
+
+    p = verb("otter", cmd_otter, "otter-grader and Gradescope: build, gates, grade (otter X -h)")
+    p.add_argument("action", choices=("build", "gates", "grade"))
+    p.add_argument(
+        "modules", nargs="*", help="build, gates: modules (default: all); grade: one module"
+    )
+    p.add_argument(
+        "--submissions",
+        type=Path,
+        help="grade: folder of <student>/<assignment>/ submissions (default: otter-submitted/)",
+    )
 
     p = verb("roster", cmd_roster, "create or update students from a Canvas gradebook export")
     p.add_argument("csv", type=Path, help="the CSV from Canvas: Grades > Export")
@@ -289,8 +314,8 @@ def parser() -> argparse.ArgumentParser:
 
     p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
-    p = verb("bench", cmd_bench, "benchmarks: grading, training or conv (options: bench X -h)")
-    p.add_argument("which", choices=("grading", "training", "conv"))
+    p = verb("bench", cmd_bench, "benchmarks: grading, training, conv or tokenizer (bench X -h)")
+    p.add_argument("which", choices=("grading", "training", "conv", "tokenizer"))
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top
 

@@ -30,19 +30,19 @@ when this module runs as a command.
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
-from pathlib import Path
 
-from .training import (
-    TORCH_REQUIREMENT,
+from ..modules import REPO
+from .timing import (
+    REFERENCE_PACKAGE,
     Unavailable,
+    import_torch,
     limit_threads,
+    summary,
+    time_calls,
     tinytorch_folder,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE_PACKAGE = (REPO / "tinytorch").resolve()
 CONV = {"batch": 32, "in": 3, "out": 16, "size": 32, "kernel": 3, "padding": 1}
 LENET_CHANNELS = (32, 64)  # cnn_digits.py's convolutions
 LENET_BATCH = 32
@@ -201,16 +201,6 @@ def tinytorch_lenet(start: list, batch: tuple) -> Pass:
 # --------------------------------------------------------------------------------------
 
 
-def import_torch(threads: int):
-    try:
-        import torch
-    except ImportError as error:
-        raise Unavailable(f"not installed: pip install {TORCH_REQUIREMENT}") from error
-    if threads > 0:
-        torch.set_num_threads(threads)
-    return torch
-
-
 def torch_conv(start: dict, threads: int) -> tuple[Pass, Callable[[], tuple]]:
     torch = import_torch(threads)
     c = CONV
@@ -279,30 +269,6 @@ def torch_lenet(start: list, batch: tuple, threads: int) -> Pass:
 # --------------------------------------------------------------------------------------
 
 
-def time_passes(one_pass: Pass, warmup: int, repeats: int) -> list[float]:
-    """Seconds of each of `repeats` calls, after `warmup` untimed ones."""
-    for _ in range(warmup):
-        one_pass()
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        one_pass()
-        seconds.append(time.perf_counter() - started)
-    return seconds
-
-
-def summary(seconds: list[float]) -> dict:
-    import numpy as np
-
-    ms = 1000 * np.asarray(seconds)
-    return {
-        "median_ms": float(np.median(ms)),
-        "p10_ms": float(np.percentile(ms, 10)),
-        "p90_ms": float(np.percentile(ms, 90)),
-        "repeats": len(ms),
-    }
-
-
 def run(
     repeats: int = 50, loop_repeats: int = 5, warmup: int = 3, threads: int = 1, seed: int = 0
 ) -> dict:
@@ -330,7 +296,7 @@ def run(
         one_pass()
         outputs.append(results())
         row = {"name": name, "what": describe(name)}
-        row.update(summary(time_passes(one_pass, warmup, max(1, count))))
+        row.update(summary(time_calls(one_pass, warmup, max(1, count))))
         conv_rows.append(row)
     conv_agree = all(
         np.allclose(mine, theirs, rtol=1e-3, atol=1e-3)
@@ -352,7 +318,7 @@ def run(
             continue
         losses.append([step() for _ in range(CHECK_STEPS)])
         row = {"name": name, "what": describe(name)}
-        row.update(summary(time_passes(step, warmup, max(1, repeats))))
+        row.update(summary(time_calls(step, warmup, max(1, repeats))))
         lenet_rows.append(row)
     lenet_agree = all(np.allclose(other, losses[0], rtol=1e-3, atol=1e-4) for other in losses)
     return {

@@ -30,41 +30,25 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
-import sys
-import time
 from collections.abc import Callable
-from pathlib import Path
 from types import ModuleType
+
+from .timing import (
+    Unavailable,
+    import_torch,
+    limit_threads,
+    summary,
+    time_calls,
+    tinytorch_folder,
+    whose_tinytorch,
+)
 
 INPUTS, HIDDEN, CLASSES = 64, 128, 10  # the sizes of mlp_digits.py's MLP
 BATCH = 64
 LEARNING_RATE, MOMENTUM = 0.1, 0.9
-TORCH_REQUIREMENT = "torch==2.13.0"
 CHECK_STEPS = 5  # steps whose losses must agree between the implementations
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
-REFERENCE_PACKAGE = (Path(__file__).resolve().parents[1] / "tinytorch").resolve()
 Step = Callable[[], float]  # one training step; returns the loss before the update
-
-
-class Unavailable(Exception):
-    """An implementation that cannot run here, with the reason to print in its row."""
-
-
-def limit_threads(threads: int) -> str:
-    """Ask NumPy's BLAS for `threads` threads (0: the library's default); describe the result.
-
-    Environment variables are read once, when NumPy loads its BLAS: too late if NumPy has
-    already been imported (as in a test calling main() in-process).
-    """
-    if threads <= 0:
-        return "library defaults"
-    if "numpy" in sys.modules:
-        return f"{threads} (PyTorch); NumPy's BLAS as already started"
-    for name in BLAS_THREAD_VARIABLES:
-        os.environ[name] = str(threads)
-    return str(threads)
 
 
 def initial_weights(seed: int, batch: int = BATCH, hidden: int = HIDDEN) -> dict:
@@ -142,13 +126,7 @@ def tinytorch_step(start: dict) -> tuple[Step, str]:
         optimizer.step()
         return loss.item()
 
-    return step, "reference" if tinytorch_folder() == REFERENCE_PACKAGE else "your own"
-
-
-def tinytorch_folder() -> Path | None:
-    """The folder of the tinytorch package imported so far, or None."""
-    package = sys.modules.get("tinytorch")
-    return None if package is None else Path(next(iter(package.__path__))).resolve()
+    return step, whose_tinytorch()
 
 
 def numpy_step(start: dict) -> tuple[Step, str]:
@@ -184,12 +162,7 @@ def numpy_step(start: dict) -> tuple[Step, str]:
 
 def torch_step(start: dict, threads: int) -> tuple[Step, str]:
     """The same step in PyTorch on the CPU (nn.Sequential, F.cross_entropy, optim.SGD)."""
-    try:
-        import torch
-    except ImportError as error:
-        raise Unavailable(f"not installed: pip install {TORCH_REQUIREMENT}") from error
-    if threads > 0:
-        torch.set_num_threads(threads)
+    torch = import_torch(threads)
     inputs, hidden = start["w1"].shape
     model = torch.nn.Sequential(
         torch.nn.Linear(inputs, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, CLASSES)
@@ -217,18 +190,6 @@ def torch_step(start: dict, threads: int) -> tuple[Step, str]:
 # --------------------------------------------------------------------------------------
 
 
-def time_steps(step: Step, warmup: int, repeats: int) -> list[float]:
-    """Seconds of each of `repeats` steps, after `warmup` untimed ones."""
-    for _ in range(warmup):
-        step()
-    seconds = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        step()
-        seconds.append(time.perf_counter() - started)
-    return seconds
-
-
 def run(
     repeats: int,
     warmup: int,
@@ -242,7 +203,6 @@ def run(
     A row has "name", "what" (version or reason), "losses" (of the check steps) and, when
     it ran, "median_ms", "p10_ms", "p90_ms"; a row that could not run has "unavailable".
     """
-    import numpy as np
 
     start = initial_weights(seed, batch, hidden)
     builders = {
@@ -258,17 +218,8 @@ def run(
             rows.append({"name": name, "unavailable": str(reason)})
             continue
         losses = [step() for _ in range(CHECK_STEPS)]
-        ms = 1000 * np.array(time_steps(step, warmup, repeats))
-        rows.append(
-            {
-                "name": name,
-                "what": what,
-                "losses": losses,
-                "median_ms": float(np.median(ms)),
-                "p10_ms": float(np.percentile(ms, 10)),
-                "p90_ms": float(np.percentile(ms, 90)),
-            }
-        )
+        timed = summary(time_calls(step, warmup, repeats))
+        rows.append({"name": name, "what": what, "losses": losses, **timed})
     return {"rows": rows, "agree": losses_agree(rows), "batch": batch, "hidden": hidden}
 
 

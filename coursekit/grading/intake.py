@@ -23,7 +23,7 @@ from nbformat import NotebookNode
 from tito import cells
 
 from ..modules import graded_and_later
-from .scan import review
+from .scan import is_tampering, review
 
 # Files nbgrader's own `submit` adds: the time of submission, and the secret that names the
 # student's feedback in the exchange.
@@ -143,7 +143,12 @@ def check_cells(
                 intake.flag(f"test cell {grade_id} was edited; autograde restores it")
         if cell.cell_type == "code" and not meta.get("locked"):
             for finding in review(cell.source, packages):
-                intake.flag(f"review {grade_id or 'an added cell'}: {finding}")
+                what = (
+                    "grader tampering, scored 0 until a human looks"
+                    if is_tampering(finding)
+                    else "review"
+                )
+                intake.flag(f"{what} {grade_id or 'an added cell'}: {finding}")
 
 
 def _plain(code: str) -> str:

@@ -12,7 +12,13 @@ autograde (coursekit.plugins.preprocessors), so both grading paths flag the same
   tinytorch.core.autograd import ...` in Module 05): grading cannot import them, and a
   student who tries is either lost or testing the grader.
 
-Flagging never changes a score: the score is what the student's own code earns.
+Flagging does not change a score, with one exception: code that tampers with the grader
+itself (rebinds the checks or `_grading`, reaches into functions' insides, walks frames or
+the garbage collector, replaces `sys` hooks or IPython's error reporting) makes the score
+untrustworthy, since the verdicts run in the same process. `is_tampering` says which
+findings are of that kind; the `FlagForReview` step scores such a notebook 0 until a human
+has looked (the TA sets the grade in the formgrader). A patched NumPy is not tampering of
+that kind: the checks are immune to it, and the score stands.
 """
 
 from __future__ import annotations
@@ -21,8 +27,8 @@ import ast
 import re
 
 SUSPICIOUS_CALLS = {
-    "setattr": "sets attributes on other objects",
-    "delattr": "deletes attributes of other objects",
+    "setattr": "changes a shared module or the checks",
+    "delattr": "changes a shared module or the checks",
     "_getframe": "inspects the caller's frame (can read test values)",
     "currentframe": "inspects the caller's frame (can read test values)",
     "get_referrers": "walks the garbage collector",
@@ -35,8 +41,9 @@ SUSPICIOUS_CALLS = {
     "exec": "runs code from a string",
     "eval": "runs code from a string",
     "globals": "reads or changes the notebook's global names",
-    "vars": "reads or changes another object's names",
 }
+# Builtins that are suspicious only when called bare: `model.eval()` is PyTorch's habit.
+BARE_ONLY = {"exec", "eval", "globals", "__import__", "setattr", "delattr"}
 SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
 ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
 PROTECTED_NAMES = {"np", "numpy", "builtins", "__builtins__", "sys", "tinytorch", "math", "os"}
@@ -50,6 +57,24 @@ SYS_HOOKS = {"excepthook", "displayhook", "settrace", "setprofile", "modules", "
 FUNCTION_INSIDES = {"__closure__", "__code__", "__globals__", "__defaults__", "__kwdefaults__"}
 
 
+TAMPERING = (
+    "replaces the checks'",
+    "rebinds the checks'",
+    "uses the grader's",
+    "reaches into a function",
+    "uses sys.",
+    "inspects the caller's frame",
+    "walks the garbage collector",
+    "reaches into the notebook's machinery",
+    "changes how errors are reported",
+)
+
+
+def is_tampering(finding: str) -> bool:
+    """A finding that means the in-process verdicts cannot be trusted (see the docstring)."""
+    return any(words in finding for words in TAMPERING)
+
+
 def _line(finding: str) -> int:
     return int(finding.split(":")[0].removeprefix("line "))
 
@@ -60,6 +85,18 @@ def _changed_root(target: ast.AST) -> ast.Name | None:
     while isinstance(root, ast.Attribute | ast.Subscript):
         root = root.value
     return root if root is not target and isinstance(root, ast.Name) else None
+
+
+def _targets_shared(call: ast.Call) -> bool:
+    """setattr/delattr on a shared module or the checks (`setattr(np, "allclose", f)`)."""
+    if not call.args:
+        return False
+    root = call.args[0]
+    while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not isinstance(root, ast.Name):
+        return True  # something computed: worth a look
+    return root.id in PROTECTED_NAMES or bool(GRADING_NAMES.match(root.id))
 
 
 def suspicious(source: str) -> list[str]:
@@ -91,7 +128,10 @@ def suspicious(source: str) -> list[str]:
                     found.append(f"line {node.lineno}: rebinds the checks' {name} (global)")
         elif isinstance(node, ast.Call):
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in SUSPICIOUS_CALLS:
+            bare = isinstance(node.func, ast.Name)
+            if name in ("setattr", "delattr") and not _targets_shared(node):
+                continue  # setattr(self, name, value): ordinary object code
+            if name in SUSPICIOUS_CALLS and (bare or name not in BARE_ONLY):
                 found.append(f"line {node.lineno}: {name}() {SUSPICIOUS_CALLS[name]}")
         elif isinstance(node, ast.Attribute) and node.attr in SYS_HOOKS:
             if isinstance(node.value, ast.Name) and node.value.id == "sys":

@@ -90,7 +90,7 @@ INLINE = {
     "tito test --help",
     "tito test 01_tensor --verbose",
     "nbgrader fetch_feedback 01_tensor",
-    "python masters/01_tensor/tensor.py",
+    "coursekit try 01_tensor",
     "make setup",
     "make help",
     "coursekit roster canvas_export.csv --dry-run",
@@ -269,15 +269,17 @@ def test_make_check_passes():
     assert "Generated files match the masters" in result.stdout
 
 
-def test_a_master_runs_as_a_script():
+def test_trying_a_master_runs_every_cell_cleanly():
     result = subprocess.run(
-        [sys.executable, "masters/01_tensor/tensor.py"],
+        [sys.executable, "-m", "coursekit", "try", "01_tensor"],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+        env=tool_env(COLUMNS="200"),
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "cells ran cleanly" in result.stdout and "test_tensor_init" in result.stdout
 
 
 # --- the TA's and the student's commands, in one scratch course ----------------------------
@@ -402,7 +404,7 @@ def output(result: subprocess.CompletedProcess) -> str:
 @pytest.mark.xdist_group("nbgrader")
 def test_every_shown_command_is_run(scenario):
     run_for_real = set(scenario.ran) | set(scenario.other)
-    run_for_real |= {"make check", "make help", "python masters/01_tensor/tensor.py"}
+    run_for_real |= {"make check", "make help", "coursekit try 01_tensor"}
     missing = (shown() | INLINE) - run_for_real - set(DRY_RUN) - set(PARSED)
     assert not missing, f"commands the guides show that no test runs: {missing}"
     for command, result in scenario.ran.items():
