@@ -63,7 +63,9 @@ def execute(nb: NotebookNode, cwd: Path, pythonpath: Path) -> NotebookNode:
             record_timing=False,
             resources={"metadata": {"path": str(cwd)}},
         )
-        client.execute()
+        # Given a kernel manager, nbclient leaves its kernel running unless told to clean up:
+        # without this every module's kernel lived until the build ended.
+        client.execute(cleanup_kc=True)
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
         if old is None:
