@@ -32,7 +32,9 @@ def _course(args):
 def cmd_build(args) -> int:
     from .authoring.build import build
 
-    console.print(f"[bold]Regenerating source/, release/, tinytorch/, solutions/ in {args.root}")
+    console.print(
+        f"[bold]Regenerating source/, release/, tinytorch/, solutions/, otter/ in {args.root}"
+    )
     build(args.root, root=args.root, execute_solutions=not args.no_execute, log=console.print)
     console.print("[green]done[/green]")
     return 0
@@ -229,8 +231,10 @@ def parser() -> argparse.ArgumentParser:
     def assignment(p: argparse.ArgumentParser) -> None:
         p.add_argument("assignment", help="module: 01_tensor, tensor or 1")
 
-    p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
-    p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
+    p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/, otter/")
+    p.add_argument(
+        "--no-execute", action="store_true", help="skip running each solution as a check"
+    )
     verb("check", cmd_check, "fail when a generated file differs from what the masters make")
     p = verb("try", cmd_try, "run a master's cells, hidden tests included, as grading will")
     p.add_argument("module", help="module: 01_tensor, tensor or 1")
