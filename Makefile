@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -90,6 +90,9 @@ bench-conv:  ## Conv2d forward+backward (im2col, loops), a LeNet step, vs PyTorc
 
 bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs Rust tokenizers
 	$(CK) bench tokenizer
+
+bench-transformer:  ## the Shakespeare GPT: a training step and a generation step vs PyTorch
+	$(CK) bench transformer
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build
