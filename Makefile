@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -93,6 +93,9 @@ bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs
 
 bench-transformer:  ## the Shakespeare GPT: a training step and a generation step vs PyTorch
 	$(CK) bench transformer
+
+bench-generation:  ## the Shakespeare GPT generating 256 tokens with and without the KV cache
+	$(CK) bench generation
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

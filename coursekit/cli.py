@@ -319,9 +319,13 @@ def parser() -> argparse.ArgumentParser:
     p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
     p = verb(
-        "bench", cmd_bench, "benchmarks: grading, training, conv, tokenizer or transformer (-h)"
+        "bench",
+        cmd_bench,
+        "benchmarks: grading, training, conv, tokenizer, transformer or generation (-h)",
     )
-    p.add_argument("which", choices=("grading", "training", "conv", "tokenizer", "transformer"))
+    p.add_argument(
+        "which", choices=("grading", "training", "conv", "tokenizer", "transformer", "generation")
+    )
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top
 
