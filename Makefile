@@ -8,10 +8,13 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation release-solutions clean
+# FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
+FORCE_FLAG = $(if $(FORCE),--force)
+
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation release-solutions clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 setup:  ## create .venv with the pinned grading environment and register its kernels
 	bash scripts/setup.sh
@@ -25,7 +28,7 @@ test-full:  ## the whole suite with full settings (long training, full-class gra
 lint:  ## ruff lint and format check of the tooling and tests
 	$(PY) -m ruff check $(LINTED) && $(PY) -m ruff format --check $(LINTED)
 
-release:  ## regenerate source/, release/, tinytorch/, solutions/ from masters/
+release:  ## regenerate source/, release/, tinytorch/, solutions/, otter/ from masters/
 	$(CK) build
 
 check:  ## fail if any generated file differs from what the masters produce
@@ -46,17 +49,29 @@ otter-grade:  ## otter run every submission in otter-submitted/ for ASSIGNMENT, 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo
 
-autograde:  ## grade submitted/ for ASSIGNMENT with JOBS workers, contained, resumable
-	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS)
+schedule:  ## each module's release and due dates (schedule.toml) and where it stands
+	$(CK) schedule
+
+release-assignment:  ## put ASSIGNMENT in the exchange once schedule.toml says (FORCE=1: early)
+	$(CK) release-assignment $(ASSIGNMENT) $(FORCE_FLAG)
+
+collect:  ## copy every student's latest submission of ASSIGNMENT into submitted/
+	$(CK) collect $(ASSIGNMENT)
+
+autograde:  ## grade ASSIGNMENT with JOBS workers, contained, resumable (FORCE=1: regrade all)
+	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS) $(FORCE_FLAG)
+
+flags:  ## what needs a human on ASSIGNMENT; CLEAR=student once you have looked
+	$(CK) flags $(ASSIGNMENT) $(if $(CLEAR),--clear $(CLEAR))
 
 feedback:  ## generate feedback (hidden tests removed) and release it to students
 	$(CK) feedback $(ASSIGNMENT)
 
-export:  ## write the Canvas import CSV and a plain CSV into gradebook/
-	$(CK) export
+export:  ## Canvas and plain CSVs of the released or graded modules (MODULES="01 02" to choose)
+	$(CK) export $(MODULES)
 
-release-solutions:  ## after the deadline: publish solutions/ASSIGNMENT to students' exchange
-	$(CK) release-solutions $(ASSIGNMENT)
+release-solutions:  ## publish ASSIGNMENT's solution once its late window closed (FORCE=1: now)
+	$(CK) release-solutions $(ASSIGNMENT) $(FORCE_FLAG)
 
 report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, HTML
 	$(CK) report $(ASSIGNMENT)

@@ -39,10 +39,13 @@ def _submit(folder, student, module, nb, *, as_zip=False, timestamp=None):
 
 def test_otter_grades_in_the_canvas_csv_and_the_report(tmp_path):
     module = find(MODULE)
-    course = Course.scratch(tmp_path / "course", [module])
-    due = datetime.datetime(2026, 3, 1, 12, 0)
+    # The schedule owns the due date: otter grade, like every grading command, puts it into
+    # the gradebook, where the late policy reads it.
+    due = datetime.datetime(2026, 3, 1, 12, 0, tzinfo=datetime.UTC)
+    course = Course.scratch(
+        tmp_path / "course", [module], schedule={module.assignment: {"due": due}}
+    )
     with Gradebook(course.db_url) as gb:
-        gb.update_or_create_assignment(module.assignment, duedate=due)
         gb.add_student("alice", first_name="Ada", last_name="Lovelace", lms_user_id="101")
         gb.add_student("bob", first_name="Bob", last_name="Hopper, Jr.", lms_user_id="102")
         gb.add_student("carol", first_name="Carol", last_name="Shaw", lms_user_id="103")
