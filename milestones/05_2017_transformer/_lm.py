@@ -376,7 +376,7 @@ def loss_chart(
         grid[level(value)][column] = "o"
     labels = {height - 1: f"{high:.2f}", 0: f"{low:.2f}"}
     if baseline is not None and low <= baseline <= high:
-        labels.setdefault(level(baseline), f"{baseline:.2f}")
+        labels[level(baseline)] = f"{baseline:.2f}"
     lines = [
         f"{labels.get(row, ''):>6} |{''.join(grid[row])}".rstrip()
         for row in range(height - 1, -1, -1)
