@@ -8,10 +8,10 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer milestones-2017 release-solutions clean
 
 help:  ## list the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
 
 setup:  ## create .venv with the pinned grading environment and register its kernels
 	bash scripts/setup.sh
@@ -78,6 +78,12 @@ bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs
 
 bench-transformer:  ## the Shakespeare GPT: a training step and a generation step vs PyTorch
 	$(CK) bench transformer
+
+milestones-2017:  ## the 2017 milestones with their full settings (about 10 min of CPU)
+	$(PY) milestones/05_2017_transformer/attention_proof.py
+	$(PY) milestones/05_2017_transformer/vaswani_shakespeare.py
+	$(PY) milestones/05_2017_transformer/vaswani_chatgpt.py
+	$(PY) milestones/05_2017_transformer/vaswani_copilot.py
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

@@ -169,6 +169,12 @@ def eval_windows(
     return inputs.reshape(shape), targets.reshape(shape), keep.reshape(shape)
 
 
+def probe_rows(rows: int, count: int) -> np.ndarray:
+    """`count` row indices spread evenly over `rows` (all of them when there are fewer): a
+    cheap validation probe during training that samples the whole text, not its start."""
+    return np.unique(np.linspace(0, rows - 1, min(count, rows)).round().astype(np.int64))
+
+
 def sequence_loss(tt: SimpleNamespace, logits, targets: np.ndarray, keep: np.ndarray | None = None):
     """Mean cross-entropy of logits (B, T, V) against targets (B, T) where keep is True.
 

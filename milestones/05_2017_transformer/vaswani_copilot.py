@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     model = lm.build_gpt(tt, corpus.vocab_size, settings, args.seed)
     val_x, val_y, val_keep = document_windows(val_docs, settings.context, pad)
-    probe = slice(0, PROBE_WINDOWS)
+    probe = lm.probe_rows(len(val_x), PROBE_WINDOWS)
 
     def sample(rng):
         return padded_windows(train_docs, settings.batch, settings.context, pad, rng)
@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> dict:
                 flush=True,
             )
     print(
-        f"  * val loss on the first {PROBE_WINDOWS} windows of {settings.context} characters; "
+        f"  * val loss on {len(probe)} windows of {settings.context} characters spread over the "
+        "validation modules; "
         "the final score below uses all of them.\n"
     )
     val_loss = lm.evaluate_loss(tt, model, val_x, val_y, val_keep, batch=64)

@@ -71,7 +71,7 @@ def train_and_score(tt, corpus, settings, seed: int, budget: float, clock) -> di
     model = lm.build_gpt(tt, corpus.vocab_size, settings, seed)
     pad = corpus.tokenizer.stoi[lm.PAD]
     val_x, val_y, val_keep = lm.eval_windows(corpus.val, settings.context, pad)
-    probe = slice(0, PROBE_WINDOWS)
+    probe = lm.probe_rows(len(val_x), PROBE_WINDOWS)
 
     def sample(rng):
         return (*lm.random_windows(corpus.train, settings.batch, settings.context, rng), None)
@@ -101,7 +101,8 @@ def train_and_score(tt, corpus, settings, seed: int, budget: float, clock) -> di
             stopped_by_budget = run.done < settings.steps
             break
     print(
-        f"  * val loss on the first {PROBE_WINDOWS * settings.context:,} validation characters; "
+        f"  * val loss on {len(probe)} windows of {settings.context} characters spread over the "
+        "validation text; "
         "the final score below uses all of them.\n"
     )
     scoring = time.perf_counter()
