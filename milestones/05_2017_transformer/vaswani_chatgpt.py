@@ -304,6 +304,7 @@ def report(chat: ChatRun, clock, margin: float, plot: bool, title: str) -> dict:
         ("training time", f"{run.train_seconds:.1f} s ({run.cpu_seconds:.1f} s CPU)", ""),
         ("unigram baseline", f"{corpus.unigram:.3f}", ""),
         ("bigram baseline", f"{corpus.bigram:.3f}", ""),
+        ("characters scored", f"{int(chat.val_windows[2].sum()):,} (all of val)", ""),
         ("val loss (nats/char)", f"{val_loss:.3f}", f"< {target:.3f}"),
         answers_row("val", val),
         answers_row("test", test),

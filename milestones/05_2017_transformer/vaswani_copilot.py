@@ -56,7 +56,7 @@ rules. Here the same model reads the Python standard library character by charac
 FULL = lm.Settings(context=128, steps=2000, lr=4e-3, min_lr=4e-4, warmup=100, eval_every=250)
 QUICK = replace(FULL, steps=500, lr=5e-3, min_lr=5e-4, warmup=50, eval_every=250)
 TARGET = 2.0  # nats per character on val, full setting
-QUICK_TARGET = 2.3  # the quick setting (CI): still below the bigram baseline (2.519)
+QUICK_TARGET = 2.4  # the quick setting (CI): still below the bigram baseline (2.519)
 HEADER = re.compile(r"^# === file: (.+) ===$", re.M)
 FUNCTION = re.compile(r"^( *)def \w+\(.*\):$", re.M)  # a one-line function header
 COMPLETIONS = 5  # held-out function headers to complete
@@ -242,12 +242,13 @@ def main(argv: list[str] | None = None) -> dict:
             ("training", f"AdamW, batch {settings.batch}, {run.done} steps", ""),
             ("training time", f"{run.train_seconds:.1f} s ({run.cpu_seconds:.1f} s CPU)", ""),
             (
-                "padded targets seen",
-                f"{run.tokens:,} real of {run.done * settings.batch * settings.context:,}",
+                "positions scored",
+                f"{run.tokens:,} of {run.done * settings.batch * settings.context:,} (no padding)",
                 "",
             ),
             ("unigram baseline", f"{corpus.unigram:.3f}", ""),
             ("bigram baseline", f"{corpus.bigram:.3f}", ""),
+            ("characters scored", f"{int(val_keep.sum()):,} (all of val)", ""),
             ("val loss (nats/char)", f"{val_loss:.3f}", f"< {target}"),
             ("indented bodies", f"{bodies} of {len(headers)}", "reported"),
         ],

@@ -201,6 +201,7 @@ def main(argv: list[str] | None = None) -> dict:
             ("tokens/s (training)", f"{run.tokens / max(run.train_seconds, 1e-9):,.0f}", ""),
             ("unigram baseline", f"{corpus.unigram:.3f}", ""),
             ("bigram baseline", f"{corpus.bigram:.3f}", ""),
+            ("characters scored", f"{result['val_characters']:,} (all of val)", ""),
             ("val loss (nats/char)", f"{val_loss:.3f}", f"< {target}"),
             ("below bigram by", f"{corpus.bigram - val_loss:.3f}", ""),
             ("whole run, CPU time", f"{cpu_seconds:.1f} s", f"<= {args.budget:.0f} s"),
