@@ -267,8 +267,8 @@ def summary_after_interrupt(monitor: Monitor) -> dict:
     )
     print()
     say(
-        f"Stopped after {f['step']:,} of {f['steps']:,} steps ({duration(f['elapsed'])} of "
-        f"training, {duration(f['cpu'])} CPU). Training loss {f['train_loss']:.3f} (mean of "
+        f"Stopped after {f['step']:,} of {f['steps']:,} steps ({duration(f['elapsed'])} "
+        f"elapsed, {duration(f['cpu'])} of CPU). Training loss {f['train_loss']:.3f} (mean of "
         f"the last 50 steps); validation loss {val}; bigram baseline "
         f"{chat.corpus.bigram:.3f}. Held-out answers at step {monitor.answered_at}: "
         f"{monitor.right} of {len(monitor.prompts)} right. Last speed "
@@ -310,9 +310,13 @@ def main(argv: list[str] | None = None) -> dict:
     if not completed:
         return summary_after_interrupt(monitor)
     print()
-    results = chatgpt.report(
-        chat, monitor.clock, margin, plot=False, title="TinyTalks dashboard: the finished run"
-    )
+    try:
+        results = chatgpt.report(
+            chat, monitor.clock, margin, plot=False, title="TinyTalks dashboard: the finished run"
+        )
+    except KeyboardInterrupt:  # while every answer was being measured
+        print("\nstopped by Ctrl-C", flush=True)
+        return summary_after_interrupt(monitor)
     return {**results, "interrupted": False, "answered_at": monitor.answered_at}
 
 

@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> dict:
     target_met = val_loss < target and in_time
     say(
         f"After {run.done:,} steps ({run.tokens:,} characters read, {run.train_seconds:.0f} s "
-        f"of training) the model scores {val_loss:.3f} nats per character on text it never "
+        f"of training, {run.cpu_seconds:.0f} s of CPU) the model scores {val_loss:.3f} nats per character on text it never "
         f"saw: {corpus.bigram - val_loss:+.3f} against the bigram model, which only knows "
         "which character tends to follow which. Every nat less is a factor e in how sure it "
         "is of the right next character."
