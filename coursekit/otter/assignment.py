@@ -356,9 +356,12 @@ def corpus_files(module: Module, root: Path = REPO) -> dict[Path, bytes]:
     files = {}
     for relative in module.data:
         source = root / "datasets" / relative
+        if not source.is_file():  # a scratch course's masters read this repository's data
+            source = REPO / "datasets" / relative
         if not source.is_file():
             raise FileNotFoundError(
-                f"{module.assignment}: module.toml lists data {relative!r}, but {source} is missing"
+                f"{module.assignment}: module.toml lists data {relative!r}, but neither "
+                f"{root / 'datasets' / relative} nor {source} exists"
             )
         files[Path(relative)] = source.read_bytes()
     return files

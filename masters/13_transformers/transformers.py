@@ -1155,7 +1155,7 @@ for t, g in zip([x] + params, numeric, strict=True):
 #   `rng.choice(V, p=probs[b])` per row `b = 0, 1, ...`;
 # - returns an int64 array `(B,)` of token ids;
 # - raises `ValueError` (given checks) for a temperature below 0, a `top_k` below 1, or
-#   logits that are not 2-D.
+#   logits that are not 2-D with at least one row and one column.
 
 
 # %% kind="solution" id="sampling" export=true
@@ -1180,8 +1180,10 @@ def sample_next_token(
     """
     _check_sampling(temperature, top_k, "sample_next_token")
     logits = np.array(logits, dtype=np.float64)  # a float64 copy, (B, V)
-    if logits.ndim != 2:
-        raise ValueError(f"sample_next_token: expected logits (B, V), got shape {logits.shape}")
+    if logits.ndim != 2 or 0 in logits.shape:
+        raise ValueError(
+            f"sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}"
+        )
     # Task sampling: greedy at temperature 0; else top-k, temperature, softmax, one draw per row.
     ### BEGIN SOLUTION
     if temperature == 0:
@@ -1971,14 +1973,14 @@ def formula(vocab: int, context: int, width: int, layers: int) -> int:
 
 
 names = list(parameter_breakdown(GPT(77, 8, 1, 1, 64, rng=0)))
-print(f"{'d':>5} {'total':>11} " + " ".join(f"{n:>13}" for n in names))
-for width in (32, 64, 128, 256, 512):
-    model = GPT(77, width, 4, 4, 64, rng=0)
+print(f"{'d':>5} {'T_max':>6} {'total':>11} " + " ".join(f"{n:>13}" for n in names))
+for width, context in ((32, 64), (64, 64), (128, 64), (256, 64), (512, 64), (64, 1024)):
+    model = GPT(77, width, 4, 4, context, rng=0)
     parts = parameter_breakdown(model)
     total = sum(parts.values())
-    assert total == formula(77, 64, width, 4)  # the formula counts the real model exactly
+    assert total == formula(77, context, width, 4)  # the formula counts the real model exactly
     shares = " ".join(f"{100 * parts[n] / total:>12.1f}%" for n in names)
-    print(f"{width:>5} {total:>11,} {shares}")
+    print(f"{width:>5} {context:>6} {total:>11,} {shares}")
 del model
 
 # %% [markdown]
@@ -1986,7 +1988,10 @@ del model
 # the position table and the head hold 12% of the model, and from $d = 128$ on the blocks
 # hold more than 97%. Inside the blocks the split never moves: two thirds in the MLP
 # ($8 d^2$) and one third in the attention ($4 d^2$), whatever the width, because the $d^2$
-# terms win and the $d$ terms (LayerNorms, biases) fade. A word-piece vocabulary changes the
+# terms win and the $d$ terms (LayerNorms, biases) fade. The context costs parameters only in
+# the position table, $T_{\max} d$: the last row gives the $d = 64$ model a context of 1024
+# instead of 64, and the table grows from 2% to 24% of the model, while the blocks do not
+# change at all (no weight of the attention depends on $T$). A word-piece vocabulary changes the
 # picture: GPT-2 small ($V = 50{,}257$, $d = 768$, $L = 12$, context 1024) holds almost as
 # many numbers in its token table and head as in all of its blocks. Predict the next cell's
 # numbers from the formula before running it.
@@ -2009,17 +2014,18 @@ print(
 # GPT-2's own count, 124 million, is the tied one: sharing the token table with the head
 # saves 38.6 million numbers, a quarter of the untied model.
 #
-# ### FLOPs per token: a formula, and how it moves with the context
+# ### FLOPs per token: predicted, then counted
 #
-# Count multiply-adds as 2 FLOPs and keep only the matrix products (the element-wise work,
-# LayerNorm, GELU, softmax, is a few FLOPs per number, far fewer). For **one token** of a
-# sequence of length $T$ in a forward pass:
+# Count a multiply-add as 2 FLOPs and keep only the matrix products (the element-wise work,
+# LayerNorm, GELU, softmax, the residual additions, is a few FLOPs per number, far fewer).
+# For **one token** of a sequence of length $T$ in a forward pass, predict:
 #
 # | part | FLOPs per token | why |
 # |---|---|---|
+# | embeddings | 0 | a lookup copies a row of the table; adding the position row is $d$ additions |
 # | projections $Q, K, V$, output | $L \cdot 8 d^2$ | four $(d \times d)$ products |
-# | MLP | $L \cdot 16 d^2$ | $(d \times 4d)$ and $(4d \times d)$ |
 # | attention scores and weighted sum | $L \cdot 4 T d$ | $QK^\top$ and $AV$: each query against $T$ keys, over all heads |
+# | MLP | $L \cdot 16 d^2$ | $(d \times 4d)$ and $(4d \times d)$ |
 # | head | $2 d V$ | $(d \times V)$ |
 #
 # $$\text{FLOPs/token} \approx L\,(24 d^2 + 4 T d) + 2 d V,$$
@@ -2028,82 +2034,229 @@ print(
 # for every product of the forward pass). Our attention computes the full $T \times T$
 # scores and then masks half of them, so it pays $4Td$, not the $2Td$ a causal kernel would.
 # The attention term is the only one that grows with the context: it overtakes the dense
-# layers when $4 T d > 24 d^2$, that is at $T = 6 d$. The cell prints the share of each part
-# for the milestones' model ($d = 64$) and for GPT-2 small ($d = 768$) as $T$ grows, then
-# plots it.
+# layers when $4 T d > 24 d^2$, that is at $T = 6 d$.
+#
+# A formula is a prediction; the next cell **counts**. `measure_parts(model, ids)` runs one
+# forward pass of your GPT under `no_grad()` with every part instrumented. Every operation
+# of your autograd goes through `Function.apply`, so for the length of the pass the cell
+# replaces it by a wrapper that sees each call: a matrix product of an $(\dots, m, k)$ array
+# by a $(\dots, k, n)$ array adds $2 m k n$ FLOPs for each matrix of the batch to the part
+# it ran in. The parts are found through the attribute names of the contract (the
+# projections are `attn.q_proj` ... `attn.out_proj`; "attention" is the rest of the
+# attention layer: head split and merge, scores, mask, softmax, weighted sum), and each
+# part's own time is measured too, its sub-parts excluded. "rest" is what `GPT.forward`
+# does between the parts: the causal mask and the residual additions.
 
 
 # %%
+import time  # noqa: E402
+
+from tinytorch.core.autograd import Function  # noqa: E402
+
+PARTS = ("embeddings", "LayerNorms", "projections", "attention", "MLP", "head", "rest")
+
+
+def measure_parts(model, ids) -> tuple[dict[str, int], dict[str, float]]:
+    """(flops, seconds) of one forward pass model(ids) under no_grad(), by part.
+
+    flops: 2 m k n for every (m, k) @ (k, n) matrix product (times the batch of products)
+    that ran in the part; seconds: the time spent in the part's own code, sub-parts excluded.
+    """
+    flops, seconds = dict.fromkeys(PARTS, 0), dict.fromkeys(PARTS, 0.0)
+    stack = []  # [part, start of its current stretch of time], innermost last
+
+    def timed(part, method):
+        def wrapper(*args, **kwargs):
+            now = time.perf_counter()
+            if stack:  # pause the enclosing part
+                seconds[stack[-1][0]] += now - stack[-1][1]
+            stack.append([part, now])
+            try:
+                return method(*args, **kwargs)
+            finally:
+                now = time.perf_counter()
+                seconds[part] += now - stack.pop()[1]
+                if stack:  # and resume it
+                    stack[-1][1] = now
+
+        return wrapper
+
+    apply = Function.__dict__["apply"]  # the classmethod every operation goes through
+
+    def counting_apply(cls, *inputs, **kwargs):
+        out = apply.__get__(None, cls)(*inputs, **kwargs)
+        if cls.__name__ == "MatMul" and stack:
+            inner = np.shape(getattr(inputs[0], "data", inputs[0]))[-1]  # k
+            flops[stack[-1][0]] += 2 * out.size * inner  # out.size = batch * m * n
+        return out
+
+    wrapped = [(model, "forward", "rest"), (model, "embed", "embeddings")]
+    wrapped += [(model.ln_f, "forward", "LayerNorms"), (model.head, "forward", "head")]
+    for block in model.blocks:
+        wrapped += [(block.ln1, "forward", "LayerNorms"), (block.ln2, "forward", "LayerNorms")]
+        wrapped += [(block.attn, "forward", "attention"), (block.mlp, "forward", "MLP")]
+        for name in ("q_proj", "k_proj", "v_proj", "out_proj"):
+            wrapped.append((getattr(block.attn, name), "forward", "projections"))
+    for layer, method, part in wrapped:
+        setattr(layer, method, timed(part, getattr(layer, method)))
+    Function.apply = classmethod(counting_apply)
+    try:
+        with no_grad():
+            model(ids)
+    finally:  # put everything back, whatever happened
+        Function.apply = apply
+        for layer, method, _ in wrapped:
+            delattr(layer, method)
+    return flops, seconds
+
+
 def flops_per_token(vocab: int, context: int, width: int, layers: int) -> dict[str, float]:
-    """Forward FLOPs per token of each part (matrix products only)."""
+    """The table's prediction: forward FLOPs per token of each part (matrix products only)."""
     return {
+        "embeddings": 0,
+        "LayerNorms": 0,
         "projections": layers * 8 * width**2,
-        "MLP": layers * 16 * width**2,
         "attention": layers * 4 * context * width,
+        "MLP": layers * 16 * width**2,
         "head": 2 * width * vocab,
+        "rest": 0,
     }
 
 
-configs = {"char GPT, d=64, L=2": (77, 64, 2), "GPT-2 small, d=768, L=12": (50257, 768, 12)}
-contexts = [64, 256, 1024, 4096, 16384]
-shares = {}
-for label, (vocab, width, layers) in configs.items():
-    print(f"{label}: share of forward FLOPs per token")
+# %% [markdown]
+# The next cell measures two-block GPTs ($V = 77$, 4 heads) on 1,024 tokens per forward pass
+# (16 sequences of 64, or 4 of 256, ...): first as the width grows at a context of 64, then
+# as the context grows at width 64. It checks that the counted FLOPs of every part equal the
+# prediction, then prints, for each part, its share of the FLOPs and its share of the time
+# (fastest of five passes, part by part). Every model first runs once untimed: the first
+# time NumPy asks for arrays of a new size, the operating system hands it fresh memory page
+# by page, which later passes reuse. Predict before you run: at $d = 64$, $T = 64$, which
+# part takes the most time?
+
+
+# %%
+def sweep(configs, repeats: int = 5) -> list[dict]:
+    """Count and time every (width, context) of configs; print a row for each."""
+    runs = []
+    for width, context in configs:
+        model = GPT(77, width, 2, 4, context, rng=0)
+        ids = np.random.default_rng(1).integers(0, 77, size=(max(1, 1024 // context), context))
+        flops, seconds = measure_parts(model, ids)  # untimed: fresh memory
+        runs.append({"width": width, "context": context, "model": model, "ids": ids})
+    for _ in range(repeats):  # in turns, so that a busy moment slows every model alike
+        for run in runs:
+            flops, seconds = measure_parts(run["model"], run["ids"])
+            best = run.get("seconds", seconds)
+            run["flops"], run["seconds"] = flops, {p: min(best[p], seconds[p]) for p in PARTS}
+    print(f"{'each part: % of the FLOPs / % of the time':>91}")
     print(
-        f"{'T':>7} {'MFLOP/token':>12} " + " ".join(f"{k:>12}" for k in flops_per_token(1, 1, 1, 1))
+        f"{'d':>4} {'T':>5} {'MFLOP/token':>12} {'predicted':>10} {'us/token':>9}  "
+        + " ".join(f"{name:^9}" for name in ("emb", "LN", "proj", "attn", "MLP", "head", "rest"))
     )
-    shares[label] = []
-    for context in contexts:
-        parts = flops_per_token(vocab, context, width, layers)
-        total = sum(parts.values())
-        shares[label].append(parts["attention"] / total)
-        cols = " ".join(f"{100 * v / total:>11.1f}%" for v in parts.values())
-        print(f"{context:>7,} {total / 1e6:>12.2f} {cols}")
-    print()
+    for run in runs:
+        flops, seconds, tokens = run["flops"], run["seconds"], run["ids"].size
+        predicted = flops_per_token(77, run["context"], run["width"], 2)
+        assert all(flops[p] == tokens * predicted[p] for p in PARTS), (flops, predicted)
+        total_flops, total_seconds = sum(flops.values()), sum(seconds.values())
+        cells = " ".join(
+            f"{100 * flops[p] / total_flops:>4.0f}/{100 * seconds[p] / total_seconds:<4.0f}"
+            for p in PARTS
+        )
+        print(
+            f"{run['width']:>4} {run['context']:>5} {total_flops / tokens / 1e6:>12.3f} "
+            f"{sum(predicted.values()) / 1e6:>10.3f} {1e6 * total_seconds / tokens:>9.1f}  {cells}"
+        )
+        del run["model"]
+    return runs
+
+
+print("Width grows (context 64):")
+by_width = sweep([(32, 64), (64, 64), (128, 64), (256, 64)])
+print("\nContext grows (width 64):")
+by_context = sweep([(64, 32), (64, 64), (64, 128), (64, 256), (64, 512), (64, 1024)])
+
+# %% [markdown]
+# The counts equal the prediction exactly, part by part (the cell's `assert` would have
+# stopped otherwise): the formula is not an estimate of what your code does, it **is** what
+# your code does. Its shares follow the table. As the width grows at a fixed context, the
+# $d^2$ parts (MLP and projections, 2 : 1) take over and attention's share falls like
+# $1/d$ (23% at $d = 32$, 4% at $d = 256$). As the context grows at a fixed width, only
+# attention grows: its share of the FLOPs passes 50% between $T = 256$ and $512$, around
+# $T = 6d = 384$, and reaches 72% at 1024.
+#
+# The time shares tell a different story, and that is the lesson of this cell. On the
+# course machine attention took 35 to 55% of the time of the small models at $T = 64$ for
+# 14 to 23% of the FLOPs, and at $T = 256$ about 80% of the time for 39% of the FLOPs.
+# Its FLOPs are spread over many small matrix products ($B H$ products of
+# $(T \times d_{head}) \cdot (d_{head} \times T)$ with $d_{head} = 16$), which use BLAS far
+# less well than the MLP's one large product, and around them sits element-wise work the
+# formula does not count (the mask, the exponentials, the divisions of the softmax, the
+# head split and merge), each touching all $B H T^2$ numbers; once those arrays outgrow
+# the processor's caches, every pass over them is paid in memory traffic. LayerNorms are
+# 0% of the FLOPs and about a tenth of the time at $d = 64$: pure element-wise work. The
+# MLP is where time follows FLOPs best, and it dominates from $d = 128$ on. Your numbers
+# will differ from these (other processors, other loads; a shared machine makes times
+# noisy, so read the shares, not the third digit), but the pattern is robust: FLOPs predict
+# time only for large matrix products.
+#
+# The plot shows attention's share as the context grows, counted for the $d = 64$ model and
+# predicted by the (now checked) formula for GPT-2 small, whose vocabulary and width make
+# it too big to sweep here.
 
 # %%
 import matplotlib.pyplot as plt  # noqa: E402
 
+contexts = [row["context"] for row in by_context]
+flop_share = [row["flops"]["attention"] / sum(row["flops"].values()) for row in by_context]
+time_share = [row["seconds"]["attention"] / sum(row["seconds"].values()) for row in by_context]
+gpt2_contexts = [256, 1024, 4096, 16384]
+gpt2_share = []
+for context in gpt2_contexts:
+    parts = flops_per_token(50257, context, 768, 12)
+    gpt2_share.append(parts["attention"] / sum(parts.values()))
 fig, ax = plt.subplots(figsize=(6, 3.5))
-for label, values in shares.items():
-    ax.semilogx(contexts, 100 * np.array(values), "o-", label=label)
-for _, width, _ in configs.values():
+ax.semilogx(contexts, 100 * np.array(flop_share), "o-", label="d=64: FLOPs, counted")
+ax.semilogx(contexts, 100 * np.array(time_share), "s--", label="d=64: time, measured")
+ax.semilogx(gpt2_contexts, 100 * np.array(gpt2_share), "^-", label="GPT-2 small: FLOPs, formula")
+for width in (64, 768):
     ax.axvline(6 * width, color="grey", linestyle=":")
 ax.set_xlabel("context length T")
-ax.set_ylabel("attention's share of FLOPs (%)")
-ax.set_title("Attention (4Td) overtakes the dense layers (24d^2) at T = 6d (dotted)")
+ax.set_ylabel("attention's share (%)")
+ax.set_title("Attention overtakes the dense layers at T = 6d (dotted)")
 ax.legend()
 fig.tight_layout()
 plt.show()
+for context, share in zip(gpt2_contexts, gpt2_share, strict=True):
+    head = flops_per_token(50257, context, 768, 12)["head"]
+    total = sum(flops_per_token(50257, context, 768, 12).values())
+    print(
+        f"GPT-2 small, T = {context:>6,}: {total / 1e6:>6.0f} MFLOP/token, attention "
+        f"{100 * share:>3.0f}%, head {100 * head / total:>3.0f}%"
+    )
 
 # %% [markdown]
-# For the small character model at its context of 64, the MLP takes 55% of the FLOPs, the
-# projections 27%, the attention scores 14% and the head 4%; at $T = 6d = 384$ attention
-# takes half, and at 4096 tokens 91%. For GPT-2 small at its context of 1024 attention is
-# 13%, while the head, $2 d V = 77$ MFLOPs for a vocabulary of 50,257, is 27%: the largest
-# single matrix product of the model. At 16k tokens attention dominates everything. This is
-# why
-# long-context models need attention kernels that do not touch the masked half and never
-# write the $T \times T$ matrix down, and why the KV cache of Module 14, which removes the
-# recomputation of the projections of the whole prefix at every step, matters most for
-# short contexts and large widths.
+# For GPT-2 small at its context of 1024 attention is 13% of the FLOPs, while the head,
+# $2 d V = 77$ MFLOPs for a vocabulary of 50,257, is 27%: the largest single matrix product
+# of the model. At 16k tokens attention dominates everything. This is why long-context
+# models need attention kernels that do not touch the masked half and never write the
+# $T \times T$ matrix down (and, as the measured time shows, that fuse the element-wise
+# work around it). And it is why Module 14's KV cache matters: without it, `generate`
+# recomputes all $T$ positions of the context for every new token, $T$ times the FLOPs of
+# the one position it needs.
 #
-# ### Time: measured on this machine
+# ### Time: a whole training step
 #
-# Formulas are predictions; the next cell measures. It times a forward pass under
+# The sweep timed forward passes only. The next cell times a forward pass under
 # `no_grad()` (as generation runs it) and a whole training step (forward, cross-entropy,
 # backward, Adam) for three small GPTs, on a batch of 16 sequences of 64 characters, and
-# divides by the 1,024 tokens of the batch. The last column divides the formula's FLOPs
-# (three times the forward's for a training step) by the measured time: the speed at which
+# divides by the 1,024 tokens of the batch. The last column divides the FLOPs (the formula
+# the sweep just checked, three times the forward's for a training step) by the measured
+# time: the speed at which
 # your NumPy framework really computes. The fastest of several runs is kept (on a shared
 # machine, noise only ever adds time); like every benchmark of the course, restart with
 # `OPENBLAS_NUM_THREADS=1` to measure one core.
 
 # %%
-import time  # noqa: E402
-
-
-
 def fastest(fn, repeats: int) -> float:
     """The fastest of `repeats` runs of fn(), after one warm-up run."""
     fn()
@@ -2148,11 +2301,11 @@ for width, layers in ((64, 2), (96, 2), (128, 4)):
 
 # %% [markdown]
 # On the course's shared 2-core machine (one BLAS thread, other jobs running) the $d = 64$,
-# two-block model ran a forward pass at 57,000 to 115,000 tokens per second and a training
-# step at 13,000 to 28,000, depending on the load: fast enough for the 2017 milestone, which
+# two-block model ran a forward pass at 35,000 to 115,000 tokens per second and a training
+# step at 11,000 to 28,000, depending on the load: fast enough for the 2017 milestone, which
 # trains this model with Adam (learning rate 0.003, batches of 16) to a validation loss below
-# 2.3 nats on Shakespeare in 600 steps, under a minute. The last column is the sobering one:
-# 9 to 20 GFLOP/s, where the same machine multiplies two float32 matrices of these sizes at
+# 2.3 nats on Shakespeare in 600 steps, about a minute. The last column is the sobering one:
+# 8 to 20 GFLOP/s, where the same machine multiplies two float32 matrices of these sizes at
 # about 100 GFLOP/s. A training step of the small model is about 70 operations forward and
 # 70 backward, each a few NumPy calls and some microseconds of Python before any
 # arithmetic, and element-wise operations (GELU, softmax, LayerNorm, the residual additions)
@@ -2195,8 +2348,8 @@ for length in (64, 1):
     del logits
 
 # %% [markdown]
-# On the course machine recording cost about 8% more time for a 64-token step and 14% for a
-# one-token step, and kept 2 MiB alive (65 nodes) for as long as the logits lived. Smaller
+# On the course machine recording cost 8 to 15% more time for a 64-token step and 11 to 15%
+# for a one-token step, and kept 2 MiB alive (65 nodes) for as long as the logits lived. Smaller
 # than you may have guessed, and that is the point of measuring: a graph costs bookkeeping
 # (a `Node` and a `Context` per operation, a microsecond or two each) and memory, not
 # arithmetic. Both become serious in Module 14. A cached step is one token through a few

@@ -253,8 +253,10 @@ def sample_next_token(
     """
     _check_sampling(temperature, top_k, "sample_next_token")
     logits = np.array(logits, dtype=np.float64)  # a float64 copy, (B, V)
-    if logits.ndim != 2:
-        raise ValueError(f"sample_next_token: expected logits (B, V), got shape {logits.shape}")
+    if logits.ndim != 2 or 0 in logits.shape:
+        raise ValueError(
+            f"sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}"
+        )
     if temperature == 0:
         return np.argmax(logits, axis=-1)  # (B,): greedy, nothing drawn
     vocab = logits.shape[-1]

@@ -79,8 +79,8 @@ class _reference_4:
     def sample_next_token(logits: np.ndarray, temperature: float=1.0, top_k: int | None=None, rng: np.random.Generator | int | None=None) -> np.ndarray:
         _check_sampling(temperature, top_k, 'sample_next_token')
         logits = np.array(logits, dtype=np.float64)
-        if logits.ndim != 2:
-            raise ValueError(f'sample_next_token: expected logits (B, V), got shape {logits.shape}')
+        if logits.ndim != 2 or 0 in logits.shape:
+            raise ValueError(f'sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}')
         if temperature == 0:
             return np.argmax(logits, axis=-1)
         vocab = logits.shape[-1]
@@ -239,8 +239,8 @@ class _reference_4:
     def sample_next_token(logits: np.ndarray, temperature: float=1.0, top_k: int | None=None, rng: np.random.Generator | int | None=None) -> np.ndarray:
         _check_sampling(temperature, top_k, 'sample_next_token')
         logits = np.array(logits, dtype=np.float64)
-        if logits.ndim != 2:
-            raise ValueError(f'sample_next_token: expected logits (B, V), got shape {logits.shape}')
+        if logits.ndim != 2 or 0 in logits.shape:
+            raise ValueError(f'sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}')
         if temperature == 0:
             return np.argmax(logits, axis=-1)
         vocab = logits.shape[-1]
