@@ -94,7 +94,8 @@ class Monitor:
         left = total - run.done
         evaluations = len(self.chat.val_marks)
         per_eval = self.eval_seconds / evaluations if evaluations else 0.0
-        evals_left = left // self.eval_every + (1 if left and total % self.eval_every else 0)
+        every = self.eval_every  # evaluations come at its multiples and at the last step
+        evals_left = total // every - run.done // every + (1 if left and total % every else 0)
         return left * run.ms_per_step() / 1000 + evals_left * per_eval
 
     def figures(self) -> dict:

@@ -1,10 +1,6 @@
-"""The 2017 milestones: attention_proof, vaswani_shakespeare, vaswani_chatgpt, vaswani_copilot
-and the TinyTalks dashboard (tinytalks.py), with the shared helpers of _lm.py.
-
-Fast settings here (CI); the full settings run with `make milestones-2017`, or in this file
-with TINYTORCH_FULL=1 (`make test-full`). Each fast test still asserts a real criterion: a
-validation loss below the corpus's bigram baseline by the margin its --quick setting
-states, calibrated on the reference (milestones/README.md has the figures).
+"""The 2017 milestones around the training runs: attention_proof, the shared helpers of
+_lm.py, the copilot's documents and padding, the chat model's answers, and the TinyTalks
+dashboard (tinytalks.py). The three GPT scripts train for real in test_milestones_gpt.py.
 
 - attention_proof reverses 12 digits with >= 95% exact sequences; its control without
   attention cannot;
@@ -43,7 +39,6 @@ sys.path.insert(0, str(MILESTONES))
 
 import common  # noqa: E402
 
-FULL = os.environ.get("TINYTORCH_FULL") == "1"
 ERA = "05_2017_transformer"
 SCRIPTS = {
     "attention_proof": f"{ERA}/attention_proof.py",
@@ -286,68 +281,6 @@ def test_copilot_held_out_headers_and_indented_bodies(tt, copilot):
     assert not copilot.indented_body("def f(x):", "   \n\n")
 
 
-# --------------------------------------------------------------------------------------
-# The three GPT milestones, quick settings
-# --------------------------------------------------------------------------------------
-
-
-def run_quick(script: str) -> str:
-    """The --quick setting as a command (seed 1): its output. Its training must take under
-    two minutes of CPU (the wall clock depends on what else the machine runs).
-
-    As a command the script asks for one BLAS thread; in-process, NumPy's BLAS would use
-    every core and spin, which made these runs ten times slower on a shared machine.
-    """
-    result = run_script(script, "--quick", "--seed", "1", timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
-    out = result.stdout
-    assert f"tinytorch at {framework()}" in out
-    assert out.isascii(), "piped output should be plain ASCII"
-    cpu = re.match(r"[\d.]+ s \(([\d.]+) s CPU\)$", table_value(out, "training time"))
-    assert float(cpu.group(1)) < 120, table_value(out, "training time")
-    return out
-
-
-def test_vaswani_shakespeare_quick():
-    out = run_quick("vaswani_shakespeare")
-    assert table_value(out, "steps") == "600 of 600"
-    assert table_value(out, "unigram baseline") == "3.374"
-    assert table_value(out, "bigram baseline") == "2.569"
-    assert table_value(out, "characters scored") == "103,616 (all of val)"
-    val_loss = float(table_value(out, "val loss (nats/char)"))
-    assert val_loss < 2.45 < 2.569, val_loss
-    assert float(table_value(out, "below bigram by")) == pytest.approx(2.569 - val_loss, abs=2e-3)
-    assert float(table_value(out, "whole run, CPU time").split()[0]) <= 300
-    assert "A passage it wrote (prompt 'ROMEO.\\n', temperature 0.8):" in out
-    assert "\n    ROMEO.\n" in out
-    assert re.findall(r"^ +(\d+)/600 ", out, re.M) == ["200", "400", "600"]
-
-
-def test_vaswani_chatgpt_quick():
-    out = run_quick("vaswani_chatgpt")
-    assert table_value(out, "training") == "AdamW, batch 16, 300 steps"
-    assert table_value(out, "bigram baseline") == "2.104"
-    assert table_value(out, "characters scored") == "3,455 (all of val)"
-    val_loss = float(table_value(out, "val loss (nats/char)"))
-    assert val_loss < 2.104 - 0.4, val_loss
-    asked = {"val": 66, "test": 62, "train": 100}
-    counts = {}
-    for name, total in asked.items():
-        cell = table_value(out, f"exact answers, {name}")
-        right, of = re.match(r"(\d+)/(\d+) \(", cell).groups()
-        assert int(of) == total and 0 <= int(right) <= total
-        counts[name] = int(right)
-    per_level = re.search(r"^Per level, val: (.*); test: (.*)\.$", out, re.M)
-    for name, text in zip(("val", "test"), per_level.groups(), strict=True):
-        pairs = re.findall(r"(\d+)/(\d+)", text)
-        assert sum(int(r) for r, _ in pairs) == counts[name]
-        assert sum(int(n) for _, n in pairs) == asked[name]
-    shown = re.findall(r"model: (.*)  expected: (.*)  (right|wrong)$", out, re.M)
-    assert len(shown) == 12
-    for said, expected, mark in shown:
-        assert (said == expected) == (mark == "right"), "marked by exact match"
-
-
 def test_chatgpt_answers_are_measured_from_the_model(tt):
     chat_module = common.load_script(SCRIPTS["vaswani_chatgpt"])
     settings = dataclasses.replace(chat_module.QUICK, steps=1)
@@ -361,22 +294,6 @@ def test_chatgpt_answers_are_measured_from_the_model(tt):
     figures = chat_module.score(pairs, ["", *[p.answer for p in pairs[1:]]])
     assert figures["right"] == 3, "an empty answer is wrong"
     assert chat_module.score(pairs, [p.answer + " " for p in pairs])["right"] == 0
-
-
-def test_vaswani_copilot_quick():
-    out = run_quick("vaswani_copilot")
-    assert table_value(out, "training") == "AdamW, batch 16, 500 steps"
-    assert table_value(out, "bigram baseline") == "2.519"
-    assert table_value(out, "characters scored") == f"{101_169 - 7:,} (all of val)"
-    val_loss = float(table_value(out, "val loss (nats/char)"))
-    assert val_loss < 2.4 < 2.519, val_loss
-    scored, total = re.match(
-        r"([\d,]+) of ([\d,]+) \(no padding\)", table_value(out, "positions scored")
-    ).groups()
-    assert int(scored.replace(",", "")) < int(total.replace(",", "")) == 500 * 16 * 128
-    bodies = out.count("[indented body]")
-    assert bodies + out.count("[no indented body]") == 5
-    assert table_value(out, "indented bodies") == f"{bodies} of 5"
 
 
 # --------------------------------------------------------------------------------------
@@ -515,6 +432,11 @@ def test_dashboard_eta_and_prompts(tt):
     assert figures["step"] == 4 and figures["parameters"] == 116_608
     assert figures["eta"] == pytest.approx(16 * figures["ms_per_step"] / 1000, rel=1e-6)
     assert figures["memory_mb"] > 10 and figures["tokens_per_second"] > 0
+    monitor.evaluate()  # at step 4: evaluations left at steps 10 and 20, at its measured cost
+    assert monitor.answered_at == 4 and len(monitor.answers) == 2
+    assert chat.val_marks[-1][0] == 4
+    expected = 16 * chat.training.ms_per_step() / 1000 + 2 * monitor.eval_seconds
+    assert monitor.eta() == pytest.approx(expected, rel=1e-6)
     assert dashboard.duration(125.4) == "2:05"
 
 
@@ -566,16 +488,3 @@ def test_a_missing_module_exits_2_naming_it(script, removed, module, tmp_path):
     assert f"tinytorch at {package} (your own package)" in result.stdout
     assert f"this milestone needs {module}; export it first" in result.stderr
     assert "Traceback" not in result.stderr
-
-
-# --------------------------------------------------------------------------------------
-# Full settings (make test-full; make milestones-2017 runs the same scripts)
-# --------------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-@pytest.mark.skipif(not FULL, reason="full training: TINYTORCH_FULL=1 (make test-full)")
-@pytest.mark.parametrize("script", ["vaswani_shakespeare", "vaswani_chatgpt", "vaswani_copilot"])
-def test_full_settings_meet_their_targets(script):
-    result = run_script(script, timeout=1800)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr
