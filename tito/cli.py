@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 the work is not there yet (a failing test, unfinished code, a
 milestone that missed its target); 2 wrong usage or something needed first (a module not
-fetched, an earlier module not exported).
+fetched, an earlier module not exported); 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 from rich.table import Table
 
 from . import __version__, exchange, export, kernel, milestones, notebooks, status, testing
-from .errors import FAILURE, PREREQUISITE, TitoError
+from .errors import FAILURE, INTERRUPTED, PREREQUISITE, TitoError
 from .paths import home, package_home, shown
 from .ui import console, fail, ok_mark, say
 
@@ -151,6 +151,8 @@ def cmd_milestone(args: argparse.Namespace) -> int:
         say(f"{milestone.name}: the historical result appeared on your tinytorch.", "green")
     elif code == FAILURE:
         say(f"{milestone.name}: the result missed its target (see the table above).", "red")
+    elif code == INTERRUPTED:
+        say(f"{milestone.name}: stopped by Ctrl-C before its result could be judged.", "yellow")
     return code
 
 
@@ -302,4 +304,4 @@ def main(argv: list[str] | None = None) -> int:
         fail(error.message)
         return error.code
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED

@@ -17,6 +17,7 @@ import ast
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -231,4 +232,12 @@ def run(milestone: Milestone, root: Path, args: list[str]) -> int:
     if found:
         raise TitoError("\n".join(found), PREREQUISITE)
     command = [sys.executable, str(milestone.script), *args]
-    return subprocess.run(command, cwd=home(), env=_env(root)).returncode
+    # Ctrl-C reaches the script too (same terminal, same process group), and a script may
+    # answer it (the TinyTalks dashboard prints a summary). Waiting through it, rather than
+    # letting subprocess.run kill the script 0.25 s later, leaves the script time to finish.
+    # A Python handler, not SIG_IGN: an ignored signal would stay ignored in the script.
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
+    try:
+        return subprocess.run(command, cwd=home(), env=_env(root)).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
