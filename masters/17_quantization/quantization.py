@@ -1198,6 +1198,15 @@ y = layer(Tensor(x))
 assert check_close(y.data, clipped @ as_float64(lin.weight.data) + lin.bias.data, rtol=0, atol=0.05), (
     "the calibrated scale is used: inputs clip to the calibrated range"
 )
+# hidden: a bias of many accumulator steps keeps its precision in int32
+lin = Linear(4, 3, rng=11)
+lin.weight.data = np.array([[3.0, -2.9, 1.7], [-1.1, 2.3, -3.0], [0.4, 0.2, 2.8], [2.0, -0.7, 0.9]], dtype=_float32)
+lin.bias.data = np.array([1000.0, -750.3, 0.001], dtype=_float32)
+layer = QuantizedLinear(lin, (-0.01, 0.01))
+exact = as_float64(lin.bias.data) / (as_float64(layer.input_scale) * as_float64(layer.weight_scale))
+assert (as_float64(layer.bias_q) - exact).__abs__().max() <= 0.5 + 1e-6, (
+    "the bias scale s_x s_w and the division are computed in float64"
+)
 # hidden: no bias is no bias
 lin = make_linear(3, 5, seed=4, bias=False)
 layer = QuantizedLinear(lin, (-2.0, 2.0))
@@ -1349,8 +1358,13 @@ def sublayers(model: Layer) -> list:
 
 # %% kind="solution" id="model_bytes" export=true
 def model_bytes(model: Layer) -> int:
-    """Bytes of every distinct NumPy array the model's layers hold: Tensor .data (not .grad)
-    and plain arrays, directly or in lists and tuples. A Python int."""
+    """Bytes of every distinct NumPy array the model's layers hold, a Python int.
+
+    For every layer of sublayers(model) and every value of vars(layer): a Tensor holds its
+    .data (its .grad is not counted), a NumPy array holds itself (any dtype), a list or tuple
+    holds what its items hold by these two rules; anything else holds nothing. An array
+    reached twice (a tied weight, a shared layer) counts once: keep a set of id(array).
+    """
     # Task model_bytes: walk sublayers(model); each array once; add nbytes.
     ### BEGIN SOLUTION
     total, seen = 0, set()
@@ -1463,8 +1477,22 @@ assert model_bytes(Sequential(holder, Linear(2, 2, rng=0))) == 83 + 24, "sublaye
 
 # %% kind="solution" id="calibrate" export=true
 def calibrate(model: Layer, batches) -> dict:
-    """Run model(batch) for every batch under no_grad, recording the range of every Linear's
-    inputs. Returns {linear: (low, high)} for each Linear that was called; hooks removed."""
+    """Record the range of every Linear's inputs while the model runs the batches.
+
+    Args:
+        model: any Layer; its Linear layers are those in sublayers(model).
+        batches: an iterable of inputs; each is run as model(batch), inside no_grad().
+
+    Returns:
+        {linear: (low, high)}: for each Linear that was called, the smallest and largest
+        value of x.data over all its calls (every batch, every use of a shared layer), as
+        Python floats. A Linear never called is not in the dict.
+
+    Hook each Linear by assigning a function to layer.forward (the instance attribute wins
+    over the class's forward): it records the range of x.data, then returns original(x),
+    the bound method saved before. Remove every hook afterwards with `del layer.forward`,
+    also when the model raises (try / finally).
+    """
     # Task calibrate: hook every Linear's forward; run the batches; always remove the hooks.
     ### BEGIN SOLUTION
     linears = [layer for layer in sublayers(model) if isinstance(layer, Linear)]
@@ -1617,6 +1645,13 @@ assert modes == [False], "the batches run under no_grad"
 def quantize_model(model: Layer, batches, per_channel: bool = True, embeddings: bool = True):
     """Calibrate on the batches, then replace every Linear (and embedding table) in place.
 
+    ranges = calibrate(model, batches); then, for every layer of sublayers(model) (listed
+    before anything changes) and every name, value of vars(layer): replace a Linear by
+    QuantizedLinear(value, ranges[value], per_channel), and, when embeddings is True, an
+    Embedding or PositionalEncoding by QuantizedEmbedding(value): setattr for an attribute,
+    value[i] = new for the items of a list, setattr with a new tuple for a tuple. One layer
+    object gets one replacement, wherever it appears (a dict from id(old) to new).
+
     Returns:
         the model, its layers replaced; or the replacement when model is itself a Linear (or
         an embedding table).
@@ -1654,8 +1689,8 @@ def quantize_model(model: Layer, batches, per_channel: bool = True, embeddings: 
                 value[:] = [convert(item) for item in value]
             elif isinstance(value, tuple):
                 setattr(layer, name, tuple(convert(item) for item in value))
-            elif convert(value) is not value:
-                setattr(layer, name, convert(value))
+            else:
+                setattr(layer, name, convert(value))  # the same object when not replaced
     return model
     ### END SOLUTION
 

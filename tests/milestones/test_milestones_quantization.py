@@ -118,9 +118,7 @@ def test_float_embeddings_are_counted_and_miss_the_size_target():
     assert "float32" in table_value(out, "by dtype, after")
 
 
-def test_a_quantized_layer_that_keeps_the_float_weights_fails(
-    capsys, autograd_undone, monkeypatch
-):
+def test_a_quantized_layer_that_keeps_the_float_weights_fails(capsys, autograd_undone, monkeypatch):
     import tinytorch.optimization.quantization as quantization
 
     original = quantization.QuantizedLinear.__init__

@@ -353,8 +353,13 @@ def sublayers(model: Layer) -> list:
 
 
 def model_bytes(model: Layer) -> int:
-    """Bytes of every distinct NumPy array the model's layers hold: Tensor .data (not .grad)
-    and plain arrays, directly or in lists and tuples. A Python int."""
+    """Bytes of every distinct NumPy array the model's layers hold, a Python int.
+
+    For every layer of sublayers(model) and every value of vars(layer): a Tensor holds its
+    .data (its .grad is not counted), a NumPy array holds itself (any dtype), a list or tuple
+    holds what its items hold by these two rules; anything else holds nothing. An array
+    reached twice (a tied weight, a shared layer) counts once: keep a set of id(array).
+    """
     total, seen = 0, set()
     for layer in sublayers(model):
         for value in vars(layer).values():
@@ -368,8 +373,22 @@ def model_bytes(model: Layer) -> int:
 
 
 def calibrate(model: Layer, batches) -> dict:
-    """Run model(batch) for every batch under no_grad, recording the range of every Linear's
-    inputs. Returns {linear: (low, high)} for each Linear that was called; hooks removed."""
+    """Record the range of every Linear's inputs while the model runs the batches.
+
+    Args:
+        model: any Layer; its Linear layers are those in sublayers(model).
+        batches: an iterable of inputs; each is run as model(batch), inside no_grad().
+
+    Returns:
+        {linear: (low, high)}: for each Linear that was called, the smallest and largest
+        value of x.data over all its calls (every batch, every use of a shared layer), as
+        Python floats. A Linear never called is not in the dict.
+
+    Hook each Linear by assigning a function to layer.forward (the instance attribute wins
+    over the class's forward): it records the range of x.data, then returns original(x),
+    the bound method saved before. Remove every hook afterwards with `del layer.forward`,
+    also when the model raises (try / finally).
+    """
     linears = [layer for layer in sublayers(model) if isinstance(layer, Linear)]
     ranges = {}
 
@@ -399,6 +418,13 @@ def calibrate(model: Layer, batches) -> dict:
 
 def quantize_model(model: Layer, batches, per_channel: bool = True, embeddings: bool = True):
     """Calibrate on the batches, then replace every Linear (and embedding table) in place.
+
+    ranges = calibrate(model, batches); then, for every layer of sublayers(model) (listed
+    before anything changes) and every name, value of vars(layer): replace a Linear by
+    QuantizedLinear(value, ranges[value], per_channel), and, when embeddings is True, an
+    Embedding or PositionalEncoding by QuantizedEmbedding(value): setattr for an attribute,
+    value[i] = new for the items of a list, setattr with a new tuple for a tuple. One layer
+    object gets one replacement, wherever it appears (a dict from id(old) to new).
 
     Returns:
         the model, its layers replaced; or the replacement when model is itself a Linear (or
@@ -435,6 +461,6 @@ def quantize_model(model: Layer, batches, per_channel: bool = True, embeddings: 
                 value[:] = [convert(item) for item in value]
             elif isinstance(value, tuple):
                 setattr(layer, name, tuple(convert(item) for item in value))
-            elif convert(value) is not value:
-                setattr(layer, name, convert(value))
+            else:
+                setattr(layer, name, convert(value))  # the same object when not replaced
     return model

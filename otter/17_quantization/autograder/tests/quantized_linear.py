@@ -255,6 +255,15 @@ y = layer(Tensor(x))
 assert check_close(y.data, clipped @ as_float64(lin.weight.data) + lin.bias.data, rtol=0, atol=0.05), (
     "the calibrated scale is used: inputs clip to the calibrated range"
 )
+# hidden: a bias of many accumulator steps keeps its precision in int32
+lin = Linear(4, 3, rng=11)
+lin.weight.data = np.array([[3.0, -2.9, 1.7], [-1.1, 2.3, -3.0], [0.4, 0.2, 2.8], [2.0, -0.7, 0.9]], dtype=_float32)
+lin.bias.data = np.array([1000.0, -750.3, 0.001], dtype=_float32)
+layer = QuantizedLinear(lin, (-0.01, 0.01))
+exact = as_float64(lin.bias.data) / (as_float64(layer.input_scale) * as_float64(layer.weight_scale))
+assert (as_float64(layer.bias_q) - exact).__abs__().max() <= 0.5 + 1e-6, (
+    "the bias scale s_x s_w and the division are computed in float64"
+)
 # hidden: no bias is no bias
 lin = make_linear(3, 5, seed=4, bias=False)
 layer = QuantizedLinear(lin, (-2.0, 2.0))
@@ -292,7 +301,7 @@ layer = QuantizedLinear(make_linear(3, 2, seed=7), (-1.0, 1.0))
 assert isinstance(raised(lambda: layer(Tensor(np.ones((2, 4))))), ValueError), "in_features is checked"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(97, 136, 'the integer path, with the calibrated input map, for other sizes and input ranks'), (137, 145, 'inputs beyond the calibrated range are clipped by the calibrated map'), (146, 154, 'no bias is no bias'), (155, 166, 'the multiplication is done in integers: a float product is never used'), (167, 177, 'the float weights are freed, and no float copy of them is kept'), (178, 181, 'wrong inputs are refused by the given checks')]
+HIDDEN = [(97, 136, 'the integer path, with the calibrated input map, for other sizes and input ranks'), (137, 145, 'inputs beyond the calibrated range are clipped by the calibrated map'), (146, 154, 'a bias of many accumulator steps keeps its precision in int32'), (155, 163, 'no bias is no bias'), (164, 175, 'the multiplication is done in integers: a float product is never used'), (176, 186, 'the float weights are freed, and no float copy of them is kept'), (187, 190, 'wrong inputs are refused by the given checks')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "
