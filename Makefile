@@ -8,7 +8,7 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates demo autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
+.PHONY: help setup test test-full lint release check gates demo hub hub-stop autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -36,6 +36,12 @@ gates:  ## integrity gates per module, with a table (MODULES="01 05" for some)
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo
+
+hub:  ## a local JupyterHub for the course on 127.0.0.1:8000 (root): prints the accounts and passwords
+	$(CK) hub start
+
+hub-stop:  ## stop the local JupyterHub and everything it started
+	$(CK) hub stop
 
 autograde:  ## grade submitted/ for ASSIGNMENT with JOBS workers, contained, resumable
 	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS)

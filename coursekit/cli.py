@@ -197,8 +197,14 @@ def parser() -> argparse.ArgumentParser:
 
     p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
-    p = verb("hub", cmd_hub, "the course on a local JupyterHub: start, stop, status, grade, remove")
-    p.add_argument("action", choices=("start", "stop", "status", "grade", "remove"))
+    p = verb("hub", cmd_hub, "the course on a local JupyterHub (coursekit/hub/)")
+    p.add_argument(
+        "action",
+        choices=("start", "stop", "status", "grade", "env", "remove"),
+        help="start (make hub), stop (make hub-stop), status, grade ASSIGNMENT (as root), "
+        "env (build the servers' Python environment: make setup does), remove (stop, delete "
+        "the instance's accounts and folder)",
+    )
     p.add_argument("assignment", nargs="?", help="grade: the module to grade (01_tensor)")
     p.add_argument("--name", default="demo", help="the hub instance (default demo)")
     p.add_argument("--port", type=int, help="start: the hub's port (default 8000; +1 and 8081)")

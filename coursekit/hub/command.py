@@ -10,6 +10,7 @@ from rich.table import Table
 from ..modules import find
 from . import server
 from .accounts import passwords
+from .environment import ensure_environment
 from .layout import HubError, Instance
 
 
@@ -80,5 +81,9 @@ def _run(args, console: Console) -> int:
         from .grading import grade
 
         return grade(instance, args.assignment, args.jobs, args.collect, args.feedback, console)
+    if args.action == "env":
+        server.require_root()
+        console.print(f"single-user environment: {ensure_environment(instance, console.print)}")
+        return 0
     server.remove(instance, log=console.print)
     return 0
