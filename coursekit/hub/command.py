@@ -16,15 +16,15 @@ from .layout import HubError, Instance
 
 def people_table(instance: Instance, chosen: dict[str, str]) -> Table:
     table = Table(title=f"Log in at {instance.url}/ (instance {instance.name})")
-    for column in ("account", "role", "password", "opens"):
+    for column in ("account", "role", "password", "then"):
         table.add_column(column)
     for person in instance.people:
-        opens = (
-            f"{instance.url}/user/{person.account}/formgrader"
+        then = (
+            f"/user/{person.account}/formgrader"
             if person.role == "instructor"
-            else f"{instance.url}/user/{person.account}/tree (Assignments)"
+            else "Nbgrader > Assignment List"
         )
-        table.add_row(person.account, person.role, chosen[person.account], opens)
+        table.add_row(person.account, person.role, chosen[person.account], then)
     return table
 
 

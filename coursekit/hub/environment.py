@@ -27,7 +27,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from ..course import Course
+from ..course import CONFIG_FILE, Course
 from ..modules import Module
 from .layout import HubError, Instance
 
@@ -120,25 +120,44 @@ def chown_tree(path: Path, account: str) -> None:
 
 
 def ensure_course(instance: Instance, modules: list[Module], log=None) -> Course:
-    """The instructor's course; made at the first start, kept (gradebook and all) after."""
-    root = instance.course_root
-    if (root / "nbgrader_config.py").is_file():
-        return Course(root)
-    _say(log, f"copying the course ({', '.join(m.assignment for m in modules)}) to {root}")
-    repo = instance.repo
-    course = Course.scratch(root, modules, repo=repo)  # also stores the hidden tests
-    for module in modules:
-        for kind in ("release", "solutions"):
-            source = repo / kind / module.assignment
-            if source.is_dir() and not (root / kind / module.assignment).exists():
-                shutil.copytree(source, root / kind / module.assignment, ignore=IGNORE)
+    """The instructor's course, made at the first start and brought up to date at each.
+
+    Kept from one start to the next: the gradebook, everything collected and graded, and
+    the modules already there (the instructor may have changed them). Added: modules
+    released in the repository since; refreshed: the course code and the students the
+    gradebook knows.
+    """
+    root, repo = instance.course_root, instance.repo
+    missing = [m for m in modules if not (root / "source" / m.assignment).is_dir()]
+    if missing:
+        _say(log, f"adding {', '.join(m.assignment for m in missing)} to the course in {root}")
+        root.mkdir(parents=True, exist_ok=True)
+        if not (root / CONFIG_FILE).is_file():  # later, the instructor's to change
+            shutil.copy2(repo / CONFIG_FILE, root / CONFIG_FILE)
+        for module in missing:
+            for kind in ("masters", "source", "release", "solutions"):
+                source, target = repo / kind / module.assignment, root / kind / module.assignment
+                if source.is_dir():
+                    shutil.rmtree(target, ignore_errors=True)
+                    shutil.copytree(source, target, ignore=IGNORE)
+        if (repo / "masters" / "shared").is_dir():
+            shutil.copytree(
+                repo / "masters" / "shared",
+                root / "masters" / "shared",
+                ignore=IGNORE,
+                dirs_exist_ok=True,
+            )
     for name in COURSE_CODE:
         shutil.copytree(repo / name, root / name, ignore=IGNORE, dirs_exist_ok=True)
-    for folder in ("submitted", "autograded", "feedback"):
+    for folder in ("gradebook", "submitted", "autograded", "feedback"):
         (root / folder).mkdir(exist_ok=True)
+    course = Course(root)
+    for module in missing:
+        course.ensure_assignment(module)  # the gradebook stores the hidden tests
     with Gradebook(course.db_url) as gradebook:
         for person in instance.student_people:
-            gradebook.update_or_create_student(person.account)
+            first, last = person.names
+            gradebook.update_or_create_student(person.account, first_name=first, last_name=last)
     chown_tree(root, instance.instructor.account)
     return course
 

@@ -28,6 +28,13 @@ from ..modules import REPO
 ROOT_ENV = "TINYTORCH_HUB_ROOT"
 DEFAULT_ROOT = Path("/srv/tinytorch-hub")
 DEMO_STUDENTS = ("ada", "grace", "alan")
+# How the gradebook and the formgrader name the demo's people (others: their account).
+NAMES = {
+    "instructor": ("Course", "Instructor"),
+    "ada": ("Ada", "Lovelace"),
+    "grace": ("Grace", "Hopper"),
+    "alan": ("Alan", "Turing"),
+}
 INSTRUCTOR = "instructor"
 COURSE_FOLDER = "tinytorch-course"  # the instructor's clone of the course, in their home
 NAME = re.compile(r"^[a-z][a-z0-9-]{0,30}$")
@@ -45,6 +52,12 @@ def hub_root() -> Path:
 class Person:
     account: str  # the Linux account, the JupyterHub user and nbgrader's student id
     role: str  # "instructor" or "student"
+    short: str = ""  # the account without the instance's prefix
+
+    @property
+    def names(self) -> tuple[str, str]:
+        """(first, last) name for the gradebook."""
+        return NAMES.get(self.short, (self.short.capitalize(), ""))
 
 
 @dataclass(frozen=True)
@@ -77,11 +90,11 @@ class Instance:
 
     @property
     def instructor(self) -> Person:
-        return Person(self.prefix + INSTRUCTOR, "instructor")
+        return Person(self.prefix + INSTRUCTOR, "instructor", INSTRUCTOR)
 
     @property
     def student_people(self) -> list[Person]:
-        return [Person(self.prefix + s, "student") for s in self.students]
+        return [Person(self.prefix + s, "student", s) for s in self.students]
 
     @property
     def people(self) -> list[Person]:
