@@ -2,8 +2,8 @@
 
 nbgrader's exchange relies on file ownership and modes (a submission belongs to its
 student; `collect` checks that), so every person is a real account. The accounts this
-module makes carry `tinytorch-hub <instance>` in their comment field; it never changes,
-gives a password to or removes an account without that mark.
+module makes carry `tinytorch-hub <instance> <hub root>` in their comment field; it never
+changes, gives a password to or removes an account without that mark.
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ def _run(*command: str, stdin: str | None = None) -> None:
 
 
 def owner_mark(instance: Instance) -> str:
-    return f"{MARK} {instance.name}"
+    """The comment field of the instance's accounts: the instance and its hub root."""
+    return f"{MARK} {instance.name} {instance.root}"
 
 
 def existing(account: str) -> pwd.struct_passwd | None:

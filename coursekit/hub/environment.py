@@ -32,7 +32,7 @@ from ..modules import Module
 from .layout import HubError, Instance
 
 # Development tools of the lock that a single-user server never runs (the browser driver
-# alone is 150 MB).
+# alone is 165 MB).
 NOT_ON_SERVERS = {"playwright", "greenlet", "ruff"}
 SHARED = ("tito", "milestones", "datasets")
 COURSE_CODE = ("coursekit", "tinytorch", "tito")

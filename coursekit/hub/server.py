@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -281,8 +282,6 @@ def status(instance: Instance) -> dict:
 
 def remove(instance: Instance, log=print) -> None:
     """Stop the instance, delete its accounts and its folder (the course copy with it)."""
-    import shutil
-
     stop(instance, log=log)
     removed = accounts.remove(instance)
     shutil.rmtree(instance.folder, ignore_errors=True)

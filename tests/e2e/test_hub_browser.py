@@ -201,6 +201,24 @@ def reference():
     }
 
 
+def run_cell(nb, cell, tries: int = 4) -> None:
+    """Put the cursor in the cell and press Shift+Enter until its prompt shows it ran.
+
+    A key pressed before the kernel's connection is up is lost (the prompt stays `[ ]`), so
+    an unchanged prompt after a while means: press again.
+    """
+    prompt = cell.locator(".jp-InputPrompt")
+    for _ in range(tries):
+        cell.locator(".cm-content").click()
+        nb.keyboard.press("Shift+Enter")
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and prompt.inner_text().strip() == "[ ]:":
+            time.sleep(0.5)
+        if prompt.inner_text().strip() != "[ ]:":
+            break
+    _expect(prompt).to_have_text(re.compile(r"\[\d+\]"))
+
+
 def modal_text(page) -> str:
     """The formgrader's result dialog (success or error), then closed."""
     modal = page.locator("#success-modal, #error-modal")
@@ -270,15 +288,11 @@ def test_2_student_fetches_solves_validates_and_submits(people, hub, reference):
         solution.wait_for()
         # The kernel has started and is idle: what the status in the toolbar shows.
         nb.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for()
-        setup.locator(".cm-content").click()
-        nb.keyboard.press("Shift+Enter")
-        ran = re.compile(r"\[\d+\]")
-        _expect(setup.locator(".jp-InputPrompt")).to_have_text(ran)
+        run_cell(nb, setup)
         solution.locator(".cm-content").click()
         nb.keyboard.press("Control+a")
         nb.keyboard.insert_text(reference["solution"])
-        nb.keyboard.press("Shift+Enter")
-        _expect(solution.locator(".jp-InputPrompt")).to_have_text(ran)
+        run_cell(nb, solution)
         errors = solution.locator("[data-mime-type='application/vnd.jupyter.stderr']")
         assert errors.count() == 0, solution.locator(".jp-OutputArea").inner_text()
         nb.keyboard.press("Control+s")

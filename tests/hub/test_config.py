@@ -41,10 +41,9 @@ def test_every_setting_of_the_generated_config_is_a_real_trait(instance, tmp_pat
     loaded = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     for section, settings in loaded.items():
         cls = CLASSES[section]
-        for name, value in settings.items():
+        for name in settings:
             trait = cls.class_traits(config=True).get(name)
             assert trait is not None, f"{section}.{name} is not a setting of {cls.__name__}"
-            trait.validate(cls(), value) if section != "JupyterHub" else None
     assert loaded.JupyterHub.ip == loaded.Spawner.ip == "127.0.0.1"  # loopback only
     assert loaded.Authenticator.admin_users == {"u-instructor"}
     assert loaded.CourseSpawner.instructors == {"u-instructor"}
