@@ -8,7 +8,7 @@ ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
 LINTED  := coursekit tests milestones tito datasets
 
-.PHONY: help setup test test-full lint release check gates demo hub hub-stop autograde feedback export report roster bench-grading bench-training bench-conv release-solutions clean
+.PHONY: help setup test test-full lint release check gates demo hub hub-stop autograde feedback export report roster bench-grading bench-training bench-conv bench-tokenizer release-solutions clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -69,6 +69,9 @@ bench-training:  ## one training step of the digits MLP: tinytorch, numpy by han
 
 bench-conv:  ## Conv2d forward+backward (im2col, loops), a LeNet step, vs PyTorch
 	$(CK) bench conv
+
+bench-tokenizer:  ## BPE: train 512 merges on 1 MB of Shakespeare, encode it; vs Rust tokenizers
+	$(CK) bench tokenizer
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

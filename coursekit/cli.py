@@ -50,6 +50,12 @@ def cmd_check(args) -> int:
     return 0
 
 
+def cmd_try(args) -> int:
+    from .authoring.trial import run
+
+    return run(find(args.module, args.root), args.root, console)
+
+
 def cmd_gates(args) -> int:
     from .quality.report import run_gates
 
@@ -166,6 +172,8 @@ def parser() -> argparse.ArgumentParser:
     p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
     p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
     verb("check", cmd_check, "fail when a generated file differs from what the masters make")
+    p = verb("try", cmd_try, "run a master's cells, hidden tests included, as grading will")
+    p.add_argument("module", help="module: 01_tensor, tensor or 1")
     p = verb("gates", cmd_gates, "integrity gates per module, with a table")
     p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
     p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")
@@ -214,8 +222,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="grade: grading workers (default 2)")
     p.add_argument("--collect", action="store_true", help="grade: nbgrader collect first")
     p.add_argument("--feedback", action="store_true", help="grade: then generate and release")
-    p = verb("bench", cmd_bench, "benchmarks: grading, training or conv (options: bench X -h)")
-    p.add_argument("which", choices=("grading", "training", "conv"))
+    p = verb("bench", cmd_bench, "benchmarks: grading, training, conv or tokenizer (bench X -h)")
+    p.add_argument("which", choices=("grading", "training", "conv", "tokenizer"))
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top
 

@@ -21,8 +21,8 @@ import ast
 import re
 
 SUSPICIOUS_CALLS = {
-    "setattr": "sets attributes on other objects",
-    "delattr": "deletes attributes of other objects",
+    "setattr": "changes a shared module or the checks",
+    "delattr": "changes a shared module or the checks",
     "_getframe": "inspects the caller's frame (can read test values)",
     "currentframe": "inspects the caller's frame (can read test values)",
     "get_referrers": "walks the garbage collector",
@@ -35,8 +35,9 @@ SUSPICIOUS_CALLS = {
     "exec": "runs code from a string",
     "eval": "runs code from a string",
     "globals": "reads or changes the notebook's global names",
-    "vars": "reads or changes another object's names",
 }
+# Builtins that are suspicious only when called bare: `model.eval()` is PyTorch's habit.
+BARE_ONLY = {"exec", "eval", "globals", "__import__", "setattr", "delattr"}
 SUSPICIOUS_MODULES = {"builtins", "ctypes", "gc", "inspect", "socket", "subprocess", "importlib"}
 ALWAYS_SUSPECT_IF_CONSTANT = {"__eq__", "__ne__", "__bool__", "__lt__", "__gt__", "__array__"}
 PROTECTED_NAMES = {"np", "numpy", "builtins", "__builtins__", "sys", "tinytorch", "math", "os"}
@@ -60,6 +61,18 @@ def _changed_root(target: ast.AST) -> ast.Name | None:
     while isinstance(root, ast.Attribute | ast.Subscript):
         root = root.value
     return root if root is not target and isinstance(root, ast.Name) else None
+
+
+def _targets_shared(call: ast.Call) -> bool:
+    """setattr/delattr on a shared module or the checks (`setattr(np, "allclose", f)`)."""
+    if not call.args:
+        return False
+    root = call.args[0]
+    while isinstance(root, ast.Attribute | ast.Subscript | ast.Call):
+        root = root.func if isinstance(root, ast.Call) else root.value
+    if not isinstance(root, ast.Name):
+        return True  # something computed: worth a look
+    return root.id in PROTECTED_NAMES or bool(GRADING_NAMES.match(root.id))
 
 
 def suspicious(source: str) -> list[str]:
@@ -91,7 +104,10 @@ def suspicious(source: str) -> list[str]:
                     found.append(f"line {node.lineno}: rebinds the checks' {name} (global)")
         elif isinstance(node, ast.Call):
             name = getattr(node.func, "attr", getattr(node.func, "id", ""))
-            if name in SUSPICIOUS_CALLS:
+            bare = isinstance(node.func, ast.Name)
+            if name in ("setattr", "delattr") and not _targets_shared(node):
+                continue  # setattr(self, name, value): ordinary object code
+            if name in SUSPICIOUS_CALLS and (bare or name not in BARE_ONLY):
                 found.append(f"line {node.lineno}: {name}() {SUSPICIOUS_CALLS[name]}")
         elif isinstance(node, ast.Attribute) and node.attr in SYS_HOOKS:
             if isinstance(node.value, ast.Name) and node.value.id == "sys":

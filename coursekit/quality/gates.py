@@ -237,6 +237,8 @@ def mutant_report(module: Module, root: Path = REPO) -> MutantReport:
     course = Course(root)
     src, rel = course.source_notebook(module), course.release_notebook(module)
     found = mutants.all_mutants(src)
+    if len({m.id for m in found}) != len(found):
+        raise ValueError(f"{module.assignment}: two mutants share an id")
     submissions = {"solution": solution_submission(module, root)}
     submissions |= {m.id: mutants.mutant_submission(rel, src, m) for m in found}
     results = fastgrade.grade_many(

@@ -301,13 +301,25 @@ def cell_mutants(cell_id: str, source: str) -> list[Mutant]:
                 compile(new_source, "<mutant>", "exec")
             except (SyntaxError, ValueError, TypeError):
                 continue
-            mutant_id = f"{cell_id}:{line}:{what}"
-            found.append(Mutant(mutant_id, cell_id, line, what, new_source, tasks[line], kind))
+            found.append(Mutant("", cell_id, line, what, new_source, tasks[line], kind))
     # Identical sources (two mutations that end up equal) are counted once.
     unique: dict[str, Mutant] = {}
     for m in found:
         unique.setdefault(m.source, m)
-    return list(unique.values())
+    return _with_ids(list(unique.values()))
+
+
+def _with_ids(found: list[Mutant]) -> list[Mutant]:
+    """Ids "<cell>:<line>:<what>", with "#2", "#3"... when a line has the same mutation twice
+    (two subtractions on one line): every mutant is graded under an id of its own."""
+    seen: dict[str, int] = {}
+    named = []
+    for m in found:
+        base = f"{m.cell_id}:{m.line}:{m.description}"
+        seen[base] = seen.get(base, 0) + 1
+        mutant_id = base if seen[base] == 1 else f"{base}#{seen[base]}"
+        named.append(Mutant(mutant_id, m.cell_id, m.line, m.description, m.source, m.task, m.kind))
+    return named
 
 
 def all_mutants(source_nb: NotebookNode) -> list[Mutant]:

@@ -82,6 +82,21 @@ import numpy as np
 __all__ = ["Tensor"]
 
 # %% [markdown]
+# ## Checks
+#
+# The read-only cell below holds what the tests share; run it once, before the class cell.
+# It is the same in every module: `assert_tensor(out, expected, what)` checks, in order,
+# that `out` is a `Tensor`, that its `.data` is a float32 `numpy.ndarray`, its shape and then
+# its values (compared in float64, the way `np.allclose` does); `check_close` and
+# `check_equal` compare arrays; `raised(lambda: ...)` returns the exception a call raised,
+# or `None`. The last line of the cell is this module's own: the advice a shape mismatch
+# adds to its message.
+
+
+# %% kind="locked" id="checks" include="checks"
+SHAPE_HINT = "Check which axes the operation keeps, drops or swaps."
+
+# %% [markdown]
 # ## Your tasks
 #
 # Read this section once before you start: each part gives the math, a picture, and the
@@ -718,49 +733,9 @@ class Tensor:
 # %% [markdown]
 # ## Tests
 #
-# Run the class cell, then the helper cell, then each test cell. A failing assert says what
-# was expected, what came back and the likely cause. The helper below is shared by the
-# visible tests.
-
-
-# %% kind="locked" id="test_helpers"
-def assert_tensor(out, expected, what: str) -> None:
-    """Assert that `out` is a float32 Tensor with the shape and values of `expected`.
-
-    `what` names the expression under test; every message starts with it. Checks, in order:
-    the type of out, the type and dtype of out.data, the shape, then the values
-    (np.allclose with rtol=1e-5, atol=1e-6 against expected in float64).
-    """
-    assert isinstance(out, Tensor), (
-        f"{what}: expected a Tensor, got {type(out).__name__}. "
-        "Did the method return a NumPy array or a number instead of wrapping it in Tensor(...)?"
-    )
-    data = getattr(out, "data", None)
-    assert type(data) is np.ndarray, (
-        f"{what}: .data should be a numpy.ndarray, got {type(data).__name__}. "
-        "__init__ should store np.array(..., dtype=np.float32) in self.data."
-    )
-    assert data.dtype == np.float32, (
-        f"{what}: .data.dtype should be float32, got {data.dtype}. "
-        "Convert in __init__ with dtype=np.float32, whatever the input dtype."
-    )
-    expected = np.asarray(expected, dtype=np.float64)
-    assert data.shape == expected.shape, (
-        f"{what}: expected shape {expected.shape}, got {data.shape}. "
-        "Check which axes the operation keeps, drops or swaps."
-    )
-    assert np.allclose(data, expected, rtol=1e-5, atol=1e-6), (
-        f"{what}: wrong values.\nexpected:\n{expected}\ngot:\n{data}"
-    )
-
-
-def raised(fn) -> Exception | None:
-    """Call fn() and return the exception it raised, or None if it returned normally."""
-    try:
-        fn()
-    except Exception as exc:
-        return exc
-    return None
+# Run the class cell, then each test cell. A failing assert says what was expected, what
+# came back and the likely cause. The visible tests use `assert_tensor` and `raised` from
+# the checks cell near the top of the notebook.
 
 
 # %% [markdown]
@@ -839,14 +814,14 @@ for source in (
     assert type(out.data) is np.ndarray, "data is stored as a numpy.ndarray"
     assert out.data.dtype == np.float32, "data is converted to float32 whatever the input dtype"
     assert out.data.shape == source.shape, "the data keeps the input's shape"
-    assert np.array_equal(out.data, source.astype(np.float64)), "the data keeps the input values"
+    assert check_equal(out.data, source.astype(np.float64)), "the data keeps the input values"
 # hidden: nested lists with negative and fractional numbers are stored exactly
 out = Tensor([[-0.5, 0.25, 8], [3, -2, 1.75], [0, 0, -9]])
 expected = np.array([[-0.5, 0.25, 8], [3, -2, 1.75], [0, 0, -9]], dtype=np.float64)
 assert type(out.data) is np.ndarray, "a nested list becomes a numpy.ndarray"
 assert out.data.dtype == np.float32, "a nested list becomes float32 data"
 assert out.data.shape == (3, 3), "a nested list keeps its shape"
-assert np.array_equal(out.data, expected), "a nested list keeps its values"
+assert check_equal(out.data, expected), "a nested list keeps its values"
 # hidden: Python and NumPy scalars become 0-d float32 arrays
 for number, value in ((-2.5, -2.5), (7, 7.0), (np.float64(0.125), 0.125)):
     out = Tensor(number)
@@ -861,7 +836,7 @@ assert isinstance(out, Tensor), "Tensor(tensor) builds a Tensor"
 assert type(out.data) is np.ndarray, "Tensor(tensor) stores an ndarray, not a Tensor"
 assert out.data.dtype == np.float32, "Tensor(tensor) stores float32 data"
 assert out.data.shape == (1, 3), "Tensor(tensor) keeps the shape"
-assert np.array_equal(out.data, np.array([[1.0, -2.0, 3.5]])), "Tensor(tensor) keeps the values"
+assert check_equal(out.data, np.array([[1.0, -2.0, 3.5]])), "Tensor(tensor) keeps the values"
 assert not np.shares_memory(out.data, inner.data), "Tensor(tensor) copies the data"
 out = Tensor(Tensor(-4.0))
 assert type(out.data) is np.ndarray, "Tensor of a 0-d tensor stores an ndarray"
@@ -871,7 +846,7 @@ source = np.full((2, 2), 3.0, dtype=np.float32)
 out = Tensor(source)
 source[1, 1] = -1.0
 assert not np.shares_memory(out.data, source), "the constructor copies a float32 array"
-assert np.array_equal(out.data, np.full((2, 2), 3.0)), "changing the source leaves the copy"
+assert check_equal(out.data, np.full((2, 2), 3.0)), "changing the source leaves the copy"
 # hidden: shape, size, ndim and dtype describe a 3-D tensor and a 0-d tensor
 out = Tensor(np.zeros((4, 3, 2), dtype=np.int64))
 assert type(out.shape) is tuple and out.shape == (4, 3, 2), "shape is the tuple of lengths"
@@ -957,7 +932,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-6))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-6))
     )
 
 
@@ -1009,8 +984,8 @@ assert _ok(-Tensor(-2.5), 2.5), "-tensor works on a 0-d tensor"
 before_x, before_y = x64.copy(), y64.copy()
 results = [x + y, x - y, x * y, x / y, 2 - x, 1 / y, -x, x + 0]
 assert all(out is not x and out is not y for out in results), "operators return new Tensors"
-assert np.array_equal(x.data, before_x), "operators leave the left operand unchanged"
-assert np.array_equal(y.data, before_y), "operators leave the right operand unchanged"
+assert check_equal(x.data, before_x), "operators leave the left operand unchanged"
+assert check_equal(y.data, before_y), "operators leave the right operand unchanged"
 # hidden: shapes that cannot broadcast raise ValueError
 failed = False
 try:
@@ -1067,7 +1042,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-6))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-6))
     )
 
 
@@ -1104,7 +1079,7 @@ assert _ok(Tensor(b234) @ Tensor(b245), b234 @ b245), "a batch times a batch pai
 left = Tensor(m34)
 assert _ok(left @ m42, m34 @ m42), "tensor @ array gives a float32 Tensor"
 assert _ok(left.matmul((m42 * 4).astype(np.int64)), m34 @ (m42 * 4)), "int arrays work"
-assert np.array_equal(left.data, m34), "matmul leaves its left operand unchanged"
+assert check_equal(left.data, m34), "matmul leaves its left operand unchanged"
 # hidden: integer-valued tensors give a float32 product
 assert _ok(Tensor([[1, 2], [3, 4]]) @ Tensor([[2, 0], [1, 3]]), [[4, 6], [10, 12]]), (
     "an integer-valued product is stored as float32"
@@ -1198,7 +1173,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-6))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-6))
     )
 
 
@@ -1228,7 +1203,7 @@ assert _ok(Tensor([[5.0]]).reshape(()), 5.0), "an empty tuple gives a 0-d tensor
 out = x.reshape(24)
 assert out is not x, "reshape returns a new Tensor"
 assert x.data.shape == (2, 3, 4), "reshape leaves the original's shape"
-assert np.array_equal(x.data, x64), "reshape leaves the original's values"
+assert check_equal(x.data, x64), "reshape leaves the original's values"
 # hidden: an impossible explicit shape raises ValueError naming both shapes and both counts
 message = _message(lambda: x.reshape(5, 5))
 assert message is not None, "an explicit shape with a different element count raises ValueError"
@@ -1265,7 +1240,7 @@ assert not np.shares_memory(out.data, vec.data), "transpose of a 1-D tensor is a
 assert _ok(x.T, np.transpose(x64)), ".T reverses all axes"
 assert _ok(Tensor(rect).T, rect.T), ".T of a matrix is its transpose"
 assert _ok(vec.T, [3.0, -1.0, 2.0]), ".T of a 1-D tensor leaves it unchanged"
-assert np.array_equal(x.data, x64), "transposing leaves the original unchanged"
+assert check_equal(x.data, x64), "transposing leaves the original unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1296,7 +1271,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-6))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-6))
     )
 
 
@@ -1346,7 +1321,7 @@ assert _ok(ints.sum(axis=0), [5.0, 6.0]), "the sum of integer values is float32"
 # hidden: reductions return new Tensors and leave the input unchanged
 results = [x.sum(), x.mean(axis=1), x.max(axis=2, keepdims=True)]
 assert all(out is not x for out in results), "reductions return new Tensors"
-assert np.array_equal(x.data, x64), "reductions leave the input unchanged"
+assert check_equal(x.data, x64), "reductions leave the input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -1384,7 +1359,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-6))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-6))
     )
 
 
@@ -1409,7 +1384,7 @@ assert _ok(x[1, np.array([3, 1])], x64[1, np.array([3, 1])]), "an integer array 
 assert _ok(x[2, 3, 4], x64[2, 3, 4]), "one element gives a 0-d Tensor"
 assert _ok(x[0, -1, -2], x64[0, -1, -2]), "one element by negative indices gives a 0-d Tensor"
 # hidden: indexing leaves the original unchanged
-assert x[0] is not x and np.array_equal(x.data, x64), "indexing leaves the original unchanged"
+assert x[0] is not x and check_equal(x.data, x64), "indexing leaves the original unchanged"
 # hidden: numpy() returns the underlying float32 array itself
 arr = Tensor(np.arange(6, dtype=np.int64).reshape(3, 2)).numpy()
 assert type(arr) is np.ndarray, "numpy() returns a numpy.ndarray"

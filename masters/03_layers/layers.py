@@ -54,7 +54,10 @@
 #   does not. A failing hidden check tells you which behaviour it was about.
 # - A test cell earns its points only when every check in it passes. The tests of later
 #   tasks use the classes of earlier ones (a `Sequential` is a `Layer`, and its tests chain
-#   `Linear` layers), so work in the order of the table.
+#   `Linear` layers), so work in the order of the table. When your notebook is graded, each
+#   test cell runs the *other* tasks' code from the course's reference solution, so a bug
+#   costs only the points of the task it is in; your own runs of the visible tests use your
+#   code throughout.
 # - Anything a test cell writes to stderr (a warning, for example) counts as a failure, so
 #   keep your methods free of warnings and prints.
 # - Test cells are read-only and are restored before grading: do not edit, delete or copy them.
@@ -87,34 +90,22 @@ from tinytorch.core.tensor import Tensor
 __all__ = ["Layer", "Linear", "Sequential", "Dropout"]
 
 # %% [markdown]
-# The next cell holds helpers that the visible tests use. Run it once; you do not need to
-# read it.
+# ## Checks
+#
+# The read-only cell below holds what the tests share; run it once before the test cells.
+# The first part is the same in every module: `assert_tensor(out, expected, what)` checks
+# that a result is a float32 `Tensor` of the expected shape and values (compared the way
+# `np.allclose` does), `check_close` and `check_equal` compare arrays, and `raised(lambda:
+# ...)` returns the exception a call raised, or `None`. The last part is this module's own:
+# `assert_same_objects` checks that a list holds exactly the given objects in order, by
+# identity, which is how the tests read `parameters()` and `children()`.
 
 
-# %% kind="locked" id="test_helpers"
-def assert_tensor(out, expected, what: str) -> None:
-    """Assert that `out` is a float32 Tensor with the shape and values of `expected`.
-
-    `what` names the expression under test; every message starts with it. Checks, in order:
-    the type of out, the type and dtype of out.data, the shape, then the values
-    (np.allclose with rtol=1e-5, atol=1e-6 against expected in float64).
-    """
-    assert isinstance(out, Tensor), (
-        f"{what}: expected a Tensor, got {type(out).__name__}. "
-        "Build the result with Tensor operations (@, +, *), or wrap an array in Tensor(...)."
-    )
-    data = getattr(out, "data", None)
-    assert type(data) is np.ndarray, (
-        f"{what}: .data should be a numpy.ndarray, got {type(data).__name__}."
-    )
-    assert data.dtype == np.float32, f"{what}: .data.dtype should be float32, got {data.dtype}."
-    expected = np.asarray(expected, dtype=np.float64)
-    assert data.shape == expected.shape, (
-        f"{what}: expected shape {expected.shape}, got {data.shape}."
-    )
-    assert np.allclose(data, expected, rtol=1e-5, atol=1e-6), (
-        f"{what}: wrong values.\nexpected:\n{expected}\ngot:\n{data}"
-    )
+# %% kind="locked" id="checks" include="checks"
+SHAPE_HINT = (
+    "Linear maps (..., in_features) to (..., out_features): use x @ weight, weight of shape "
+    "(in_features, out_features); Dropout keeps its input's shape."
+)
 
 
 def assert_same_objects(got, expected: list, names: list[str], what: str) -> None:
@@ -137,18 +128,9 @@ def assert_same_objects(got, expected: list, names: list[str], what: str) -> Non
     same = len(got) == len(expected) and all(g is e for g, e in zip(got, expected, strict=False))
     assert same, (
         f"{what}: expected [{', '.join(names)}] in this order, got [{', '.join(described)}]. "
-        "Walk vars(self) in order; items marked <...> are objects that should not be there "
+        "Walk self.__dict__ in order; items marked <...> are objects that should not be there "
         "(copies, constants, or something counted twice)."
     )
-
-
-def raised(fn) -> Exception | None:
-    """Call fn() and return the exception it raised, or None if it returned normally."""
-    try:
-        fn()
-    except Exception as exc:
-        return exc
-    return None
 
 
 # %% [markdown]
@@ -182,8 +164,8 @@ def raised(fn) -> Exception | None:
 #   block.parameters() == [first.gain, shift, rest[0].gain, rest[1].gain]
 # ```
 #
-# Python keeps an object's attributes in a dict, `vars(self)`, in the order they were first
-# assigned. Walking that dict gives the same order on every run, and that matters: an
+# Python keeps an object's attributes in a dict, `self.__dict__`, in the order they were
+# first assigned. Walking that dict gives the same order on every run, and that matters: an
 # optimizer keeps state for each parameter by position (Module 06), and a checkpoint saves
 # the parameters as a list (Module 07), so a model must always list them in the same order.
 #
@@ -262,7 +244,7 @@ class Layer:
     def children(self) -> list["Layer"]:
         """The direct sublayers, in attribute order.
 
-        Walk vars(self).values() in order. A value that is a Layer is a child; a list or
+        Walk self.__dict__.values() in order. A value that is a Layer is a child; a list or
         tuple contributes the Layers it contains, in its own order; anything else is
         skipped. Only direct children: the layers inside a child are the child's children.
         A layer stored twice is listed twice.
@@ -270,7 +252,7 @@ class Layer:
         # Task layer_base: return the list of direct sublayers.
         ### BEGIN SOLUTION
         found = []
-        for value in vars(self).values():
+        for value in self.__dict__.values():
             items = value if isinstance(value, list | tuple) else [value]
             found.extend(item for item in items if isinstance(item, Layer))
         return found
@@ -279,7 +261,7 @@ class Layer:
     def parameters(self) -> list[Tensor]:
         """Every trainable Tensor of this layer and of the layers inside it, each once.
 
-        Walk vars(self).values() in order (the order the attributes were first assigned).
+        Walk self.__dict__.values() in order (the order the attributes were first assigned).
         For each value:
             - a Tensor with requires_grad=True is a parameter;
             - a Layer contributes its own parameters(), in their order;
@@ -297,7 +279,7 @@ class Layer:
         # Task layer_base: collect the parameters in attribute order, each object once.
         ### BEGIN SOLUTION
         found, seen = [], set()
-        for value in vars(self).values():
+        for value in self.__dict__.values():
             items = value if isinstance(value, list | tuple) else [value]
             for item in items:
                 if isinstance(item, Layer):
@@ -551,7 +533,7 @@ assert result[0] is marker and result[1] == 3.5 and result[2] == "t", "__call__ 
 result = _Echo()(marker, scale=-2.0)
 assert result[0] is marker and result[1] == -2.0, "__call__ passes keyword arguments"
 out = _Gain(3)(Tensor([[1.0, -1.0, 2.0]]))
-assert isinstance(out, Tensor) and np.allclose(out.data, [[1.0, -2.0, 6.0]]), "calling runs forward"
+assert isinstance(out, Tensor) and check_close(out.data, [[1.0, -2.0, 6.0]]), "calling runs forward"
 # hidden: forward of the base class raises NotImplementedError naming the class
 for layer, name in ((Layer(), "Layer"), (_Deep(1), "_Deep"), (_Shared(), "_Shared")):
     message = ""
@@ -844,10 +826,10 @@ for n_in, n_out, seed in ((5, 4, 3), (16, 9, 4), (1, 6, 5), (7, 1, 6)):
     bound = 1.0 / np.sqrt(n_in)
     w_expected = draws.uniform(-bound, bound, size=(n_in, n_out))
     b_expected = draws.uniform(-bound, bound, size=(n_out,))
-    assert np.allclose(layer.weight.data, w_expected, rtol=1e-6, atol=1e-7), (
+    assert check_close(layer.weight.data, w_expected, rtol=1e-6, atol=1e-7), (
         "the weight is rng.uniform(-k, k, size=(in_features, out_features)) from the given rng"
     )
-    assert np.allclose(layer.bias.data, b_expected, rtol=1e-6, atol=1e-7), (
+    assert check_close(layer.bias.data, b_expected, rtol=1e-6, atol=1e-7), (
         "the bias is rng.uniform(-k, k, size=(out_features,)), drawn after the weight"
     )
 # hidden: all weights lie within [-k, k], spread over the interval, not all equal
@@ -861,17 +843,17 @@ for n_in, n_out in ((256, 64), (3, 200), (1, 300)):
 # hidden: an int seed gives the same layer as a Generator with that seed
 a = Linear(4, 3, rng=21)
 b = Linear(4, 3, rng=np.random.default_rng(21))
-assert np.array_equal(a.weight.data, b.weight.data), "an int seed works like a Generator"
-assert np.array_equal(a.bias.data, b.bias.data), "an int seed works like a Generator"
+assert check_equal(a.weight.data, b.weight.data), "an int seed works like a Generator"
+assert check_equal(a.bias.data, b.bias.data), "an int seed works like a Generator"
 # hidden: the same seed gives the same layer and a shared Generator gives different layers
 rng = np.random.default_rng(8)
 first, second = Linear(4, 4, rng=rng), Linear(4, 4, rng=rng)
-assert not np.allclose(first.weight.data, second.weight.data), "a shared generator moves on"
+assert not check_close(first.weight.data, second.weight.data), "a shared generator moves on"
 again = Linear(4, 4, rng=np.random.default_rng(8))
-assert np.array_equal(first.weight.data, again.weight.data), "the same seed gives the same layer"
+assert check_equal(first.weight.data, again.weight.data), "the same seed gives the same layer"
 # hidden: without rng every layer gets fresh random weights
 u, v = Linear(6, 5), Linear(6, 5)
-assert not np.allclose(u.weight.data, v.weight.data), "without rng the weights differ per layer"
+assert not check_close(u.weight.data, v.weight.data), "without rng the weights differ per layer"
 assert np.all(np.abs(u.weight.data) <= 1 / np.sqrt(6) + 1e-6), "without rng the init is the same"
 # hidden: bias=False stores None, lists only the weight and adds no bias
 layer = Linear(5, 3, bias=False, rng=np.random.default_rng(2))
@@ -881,7 +863,7 @@ assert type(params) is list and len(params) == 1 and params[0] is layer.weight, 
     "bias=False gives parameters() == [weight]"
 )
 draws = np.random.default_rng(2)
-assert np.allclose(layer.weight.data, draws.uniform(-1 / np.sqrt(5), 1 / np.sqrt(5), (5, 3))), (
+assert check_close(layer.weight.data, draws.uniform(-1 / np.sqrt(5), 1 / np.sqrt(5), (5, 3))), (
     "bias=False draws the weight the same way"
 )
 
@@ -895,7 +877,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-5))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-5))
     )
 
 
@@ -919,7 +901,7 @@ source = Tensor(x)
 out = layer(source)
 expected = x @ np.array([[1.0, -2.0, 0.5], [3.0, 0.0, -1.0]]) + np.array([-1.0, 2.0, 0.25])
 assert _ok(out, expected), "forward uses the weight and bias stored at call time"
-assert out is not source and np.array_equal(source.data, x), "forward leaves its input unchanged"
+assert out is not source and check_equal(source.data, x), "forward leaves its input unchanged"
 # hidden: a single output feature and a single input feature work
 one = Linear(1, 1, rng=np.random.default_rng(5))
 w, b = float(one.weight.data[0, 0]), float(one.bias.data[0])
@@ -1129,7 +1111,7 @@ def _ok(out, expected):
         and type(data) is np.ndarray
         and data.dtype == np.float32
         and data.shape == expected.shape
-        and bool(np.allclose(data, expected, rtol=1e-5, atol=1e-5))
+        and bool(check_close(data, expected, rtol=1e-5, atol=1e-5))
     )
 
 
@@ -1166,10 +1148,10 @@ assert _ok(Sequential(steps[0]).forward(Tensor(x)), x * 2.0 + 1.0), "forward app
 # hidden: plain functions and other callables are steps too
 model = Sequential(lambda t: t * 3.0, steps[0], _negate)
 out = model(Tensor(x))
-assert isinstance(out, Tensor) and np.allclose(out.data, -(x * 3.0 * 2.0 + 1.0)), "callables"
+assert isinstance(out, Tensor) and check_close(out.data, -(x * 3.0 * 2.0 + 1.0)), "callables"
 # hidden: no steps returns the input values
 out = Sequential()(Tensor(x))
-assert isinstance(out, Tensor) and np.allclose(out.data, x), "an empty Sequential is the identity"
+assert isinstance(out, Tensor) and check_close(out.data, x), "an empty Sequential is the identity"
 # hidden: nested Sequentials run their own steps in order
 inner = Sequential(_Affine(3.0, 0.0), _Affine(1.0, -1.0))
 model = Sequential(_Affine(1.0, 2.0), inner, _Affine(-2.0, 0.0))
@@ -1384,17 +1366,19 @@ for p, shape in ((0.3, (4, 5, 6)), (0.8, (50,)), (0.1, (2, 3, 4, 5)), (0.6, (7, 
     assert out is not x, "training mode returns a new Tensor"
     kept = out.data != 0
     assert kept.any() and not kept.all(), "training mode drops some elements and keeps others"
-    assert np.allclose(out.data[kept], x64[kept] / (1 - p), rtol=1e-6, atol=0), (
+    assert check_close(out.data[kept], x64[kept] / (1 - p), rtol=1e-6, atol=0), (
         "surviving elements are scaled by exactly 1 / (1 - p)"
     )
-    assert np.array_equal(x.data, x64.astype(np.float32)), "the input is left unchanged"
+    assert check_equal(x.data, x64.astype(np.float32)), "the input is left unchanged"
 # hidden: each element survives with probability 1 - p
 for p, seed in ((0.1, 11), (0.4, 12), (0.7, 13), (0.9, 14)):
     out = Dropout(p, rng=np.random.default_rng(seed))(Tensor(np.ones((250, 400))))
     fraction = float(np.mean(out.data != 0))
     assert abs(fraction - (1 - p)) < 0.02, "each element survives with probability 1 - p"
     assert abs(float(np.mean(out.data)) - 1.0) < 0.06, "the expected value is unchanged"
-    assert np.allclose(out.data[out.data != 0], 1 / (1 - p), rtol=1e-6), "survivors are scaled"
+    survivors = out.data[out.data != 0]
+    scaled = np.full(survivors.shape, 1 / (1 - p))
+    assert check_close(survivors, scaled, rtol=1e-6), "survivors are scaled"
 # hidden: the elements are dropped independently of their position
 out = Dropout(0.4, rng=np.random.default_rng(15))(Tensor(np.ones((400, 300))))
 rows, cols = np.mean(out.data != 0, axis=1), np.mean(out.data != 0, axis=0)
@@ -1404,16 +1388,16 @@ assert cols.min() > 0.4 and cols.max() < 0.8, "every column keeps about 1 - p of
 drop = Dropout(0.3, rng=np.random.default_rng(16))
 ones = Tensor(np.ones((20, 30)))
 first, second = drop(ones), drop(ones)
-assert not np.array_equal(first.data != 0, second.data != 0), "every call draws a new mask"
+assert not check_equal(first.data != 0, second.data != 0), "every call draws a new mask"
 # hidden: the same seed gives the same masks, as an int or a Generator
 a = Dropout(0.35, rng=77)(ones)
 b = Dropout(0.35, rng=np.random.default_rng(77))(ones)
-assert np.array_equal(a.data, b.data), "the same seed gives the same mask"
+assert check_equal(a.data, b.data), "the same seed gives the same mask"
 c = Dropout(0.35, rng=78)(ones)
-assert not np.array_equal(a.data, c.data), "a different seed gives a different mask"
+assert not check_equal(a.data, c.data), "a different seed gives a different mask"
 # hidden: without rng the masks are random
 a, b = Dropout(0.5)(ones), Dropout(0.5)(ones)
-assert not np.array_equal(a.data, b.data), "without rng the masks are random"
+assert not check_equal(a.data, b.data), "without rng the masks are random"
 # hidden: p is stored as a float and must satisfy 0 <= p < 1
 assert type(Dropout(0).p) is float and Dropout(0).p == 0.0, "p is stored as a float"
 for p, stored in ((0.999, 0.999), (0.5, 0.5), (1e-9, 1e-9)):
@@ -1459,7 +1443,7 @@ w = [layer.weight.data.astype(np.float64) for layer in (model[0], model[2][0], m
 b = [layer.bias.data.astype(np.float64) for layer in (model[0], model[2][0], model[3])]
 expected = ((x.data @ w[0] + b[0]) @ w[1] + b[1]) @ w[2] + b[2]
 out = model(x)
-assert isinstance(out, Tensor) and np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), (
+assert isinstance(out, Tensor) and check_close(out.data, expected, rtol=1e-5, atol=1e-5), (
     "in evaluation mode a model with Dropout computes without dropping"
 )
 assert model.train() is model, "train on a Sequential returns it"

@@ -71,8 +71,10 @@
 # | `binary_cross_entropy_loss` | `BinaryCrossEntropyLoss`: probabilities, clipped | 5 |
 # | | **total** | **20** |
 #
-# Work in the order of the table: `CrossEntropyLoss` calls your `log_softmax`, so a bug in
-# `log_softmax` costs points in both tests.
+# Work in the order of the table: `CrossEntropyLoss` calls your `log_softmax`. When your
+# notebook is graded, each test cell runs the *other* tasks' code from the course's
+# reference solution, so a bug in `log_softmax` costs points only in its own test; in your
+# own runs of the visible tests, it shows up in both.
 
 # %% kind="locked" id="setup" export=true
 """tinytorch.core.losses: the numbers training makes small.
@@ -139,19 +141,29 @@ class Loss:
 
 
 # %% [markdown]
-# ## Test helpers
+# ## Checks
 #
-# The read-only cell below defines the checks the visible tests use. Run it once before the
-# test cells. `assert_tensor(lambda: expression, expected, what)` evaluates the expression
-# with NumPy's overflow, divide-by-zero and invalid-value warnings turned into a failing
-# assert, then checks, in order: that the result is a Tensor, that its `.data` is a float32
-# array, its shape (a loss has shape `()`), that every value is finite, and finally the
-# values against `expected` computed in float64. `assert_value_error(lambda: expression,
-# what, *texts)` checks that the expression raises `ValueError` and that the message contains
-# each of `texts` (typically the offending shapes).
+# The read-only cell below holds what the tests share; run it once before the test cells.
+# The first part is the same in every module: `assert_tensor(out, expected, what)` checks
+# that a result is a float32 `Tensor` of the expected shape and values (compared the way
+# `np.allclose` does), `check_close` and `check_equal` compare arrays, and `raised(lambda:
+# ...)` returns the exception a call raised, or `None`. The last part is this module's own.
+# `assert_result(lambda: expression, expected, what)` evaluates the expression with NumPy's
+# overflow, divide-by-zero and invalid-value warnings turned into a failing assert, then
+# checks, in order: that the result is a Tensor, that its `.data` is a float32 array, its
+# shape (a loss has shape `()`), that every value is finite, and finally the values against
+# `expected` computed in float64. `assert_value_error(lambda: expression, what, *texts)`
+# checks that the expression raises `ValueError` and that the message contains each of
+# `texts` (typically the offending shapes).
 
 
-# %% kind="locked" id="test_helpers"
+# %% kind="locked" id="checks" include="checks"
+SHAPE_HINT = (
+    "A loss is one number, shape (): average over every element with np.mean. log_softmax "
+    "keeps its input's shape: reduce along dim only, with keepdims=True."
+)
+
+
 def quietly(call, what: str):
     """Return call(), failing with an AssertionError if NumPy warns while it runs.
 
@@ -171,37 +183,21 @@ def quietly(call, what: str):
         ) from None
 
 
-def assert_tensor(call, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
+def assert_result(call, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
     """Assert that call() returns, without NumPy warnings, a finite float32 Tensor with the
-    shape and values of `expected` (np.allclose with rtol and atol, expected in float64).
+    shape and values of `expected` (compared in float64 with rtol and atol).
 
-    `what` names the expression under test; every message starts with it.
+    `what` names the expression under test; every message starts with it. After the call,
+    the checks are assert_tensor's, with one more before the values: every value is finite.
     """
     out = quietly(call, what)
-    assert isinstance(out, Tensor), (
-        f"{what}: expected a Tensor, got {type(out).__name__}. "
-        "Wrap the NumPy result in Tensor(...) before returning it."
-    )
     data = getattr(out, "data", None)
-    assert type(data) is np.ndarray and data.dtype == np.float32, (
-        f"{what}: .data should be a float32 numpy.ndarray, got {type(data).__name__} "
-        f"of dtype {getattr(data, 'dtype', None)}."
-    )
-    expected = np.asarray(expected, dtype=np.float64)
-    if expected.shape == ():
-        hint = "A loss is one number, shape (): average over every element with np.mean."
-    else:
-        hint = "Reduce along dim only, with keepdims=True, so the shape is kept."
-    assert data.shape == expected.shape, (
-        f"{what}: expected shape {expected.shape}, got {data.shape}. {hint}"
-    )
-    assert np.all(np.isfinite(data)), (
-        f"{what}: the result contains inf or nan:\n{data}\n"
-        "Large inputs need the stable formula; probabilities need clipping before log."
-    )
-    assert np.allclose(data, expected, rtol=rtol, atol=atol), (
-        f"{what}: wrong values.\nexpected:\n{expected}\ngot:\n{data}"
-    )
+    if type(data) is np.ndarray and data.dtype == np.float32 and data.shape == np.shape(expected):
+        assert np.all(np.isfinite(data)), (
+            f"{what}: the result contains inf or nan:\n{data}\n"
+            "Large inputs need the stable formula; probabilities need clipping before log."
+        )
+    assert_tensor(out, expected, what, rtol=rtol, atol=atol)
 
 
 def assert_value_error(call, what: str, *texts: str) -> None:
@@ -297,7 +293,8 @@ class MSELoss(Loss):
                 "differ; reshape one of them (broadcasting would compare every prediction "
                 "with every target)"
             )
-        return Tensor(np.mean((pred - target) ** 2))
+        diff = pred - target
+        return Tensor(np.mean(diff**2))
         ### END SOLUTION
 
 
@@ -309,14 +306,14 @@ mse = MSELoss()
 assert isinstance(mse, Loss), "MSELoss should be a subclass of the given Loss class."
 pred = Tensor([2.5, 0.0, 2.0, 8.0])
 target = Tensor([3.0, -0.5, 2.0, 7.0])
-assert_tensor(lambda: mse(pred, target), 0.375, "MSELoss()(pred, target) from the picture")
-assert_tensor(lambda: mse.forward(pred, target), 0.375, "MSELoss().forward(pred, target)")
-assert_tensor(lambda: mse(pred, pred), 0.0, "MSELoss()(pred, pred): a perfect prediction")
+assert_result(lambda: mse(pred, target), 0.375, "MSELoss()(pred, target) from the picture")
+assert_result(lambda: mse.forward(pred, target), 0.375, "MSELoss().forward(pred, target)")
+assert_result(lambda: mse(pred, pred), 0.0, "MSELoss()(pred, pred): a perfect prediction")
 
 # (2, 2): squared differences 1, 4, 0, 9; the mean is over all 4 elements.
 pred2 = Tensor([[1.0, 2.0], [3.0, 4.0]])
 target2 = np.array([[0.0, 4.0], [3.0, 1.0]])  # a NumPy array works as targets too
-assert_tensor(
+assert_result(
     lambda: mse(pred2, target2),
     3.5,
     "MSELoss() of a (2, 2) batch (the mean runs over all 4 elements, not over 2 rows)",
@@ -347,7 +344,7 @@ def _ok(call, expected, rtol=1e-5, atol=1e-6):
         and data.dtype == np.float32
         and data.shape == expected.shape
         and bool(np.all(np.isfinite(data)))
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -386,7 +383,7 @@ assert _rejects(lambda: loss_fn(Tensor(np.ones(4)), Tensor(np.ones(5))), "(4,)",
 # hidden: the inputs are left unchanged
 p, t = Tensor(a64), Tensor(b64)
 loss_fn(p, t)
-assert np.array_equal(p.data, a64) and np.array_equal(t.data, b64), "inputs unchanged"
+assert check_equal(p.data, a64) and check_equal(t.data, b64), "inputs unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -480,25 +477,25 @@ x64 = np.array([[1.0, 2.0, 3.0], [5.0, 5.0, 5.0]])
 x = Tensor(x64)
 # For small numbers the textbook formula is fine in float64, so it gives the expected values.
 naive_rows = np.log(np.exp(x64) / np.exp(x64).sum(axis=1, keepdims=True))
-assert_tensor(lambda: log_softmax(x), naive_rows, "log_softmax(x) for x of shape (2, 3)")
+assert_result(lambda: log_softmax(x), naive_rows, "log_softmax(x) for x of shape (2, 3)")
 assert np.array_equal(x.data, x64), (
     "log_softmax changed its input: compute x - m as a new array instead of writing into x."
 )
-assert_tensor(
+assert_result(
     lambda: log_softmax(x, dim=1), naive_rows, "log_softmax(x, dim=1) (the same as dim=-1 here)"
 )
 # The second row is uniform: each of its 3 entries is log(1/3) = -1.0986.
 
 naive_cols = np.log(np.exp(x64) / np.exp(x64).sum(axis=0, keepdims=True))
-assert_tensor(lambda: log_softmax(x, dim=0), naive_cols, "log_softmax(x, dim=0) (down each column)")
-assert_tensor(
+assert_result(lambda: log_softmax(x, dim=0), naive_cols, "log_softmax(x, dim=0) (down each column)")
+assert_result(
     lambda: log_softmax(Tensor([0.0, 0.0])), [-np.log(2), -np.log(2)], "log_softmax of a 1-D input"
 )
 
 # Large logits: the naive formula gives nan here; the stable one stays finite. (Near 1000,
 # float32 numbers are 0.00006 apart, hence the absolute tolerance of 0.001.)
 big = Tensor([[1000.0, 999.0, 0.0]])
-assert_tensor(
+assert_result(
     lambda: log_softmax(big),
     [[-0.31326169, -1.31326169, -1000.31326169]],
     "log_softmax([[1000, 999, 0]]) from the picture (subtract the row maximum before exp)",
@@ -520,7 +517,7 @@ def _ok(call, expected, rtol=1e-5, atol=1e-6):
         and data.dtype == np.float32
         and data.shape == expected.shape
         and bool(np.all(np.isfinite(data)))
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -560,8 +557,8 @@ g64 = np.array([[200.0, -300.0], [-250.0, 150.0]])
 assert _ok(lambda: log_softmax(Tensor(g64)), _reference(g64, 1), atol=1e-4), "logits of size 300"
 # hidden: the result is a new Tensor and the input is left unchanged
 out = log_softmax(h)
-assert out is not h and np.array_equal(h.data, h64), "input unchanged"
-assert np.array_equal(z.data, z64), "input unchanged"
+assert out is not h and check_equal(h.data, h64), "input unchanged"
+assert check_equal(z.data, z64), "input unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -679,21 +676,21 @@ targets = np.array([0, 1, 3])
 # Expected value the textbook way, which is fine in float64 for small logits.
 probs = np.exp(logits64) / np.exp(logits64).sum(axis=1, keepdims=True)
 expected = -np.mean(np.log(probs[np.arange(3), targets]))  # 0.6499, as in the picture
-assert_tensor(lambda: ce(logits, targets), expected, "CrossEntropyLoss()(logits, targets)")
+assert_result(lambda: ce(logits, targets), expected, "CrossEntropyLoss()(logits, targets)")
 assert np.array_equal(logits.data, logits64.astype(np.float32)), (
     "CrossEntropyLoss changed the logits: compute new arrays instead of writing into .data."
 )
-assert_tensor(
+assert_result(
     lambda: ce(logits, Tensor([0, 1, 3])), expected, "targets given as a Tensor (float32 values)"
 )
-assert_tensor(lambda: ce(logits, [0, 1, 3]), expected, "targets given as a list")
-assert_tensor(
+assert_result(lambda: ce(logits, [0, 1, 3]), expected, "targets given as a list")
+assert_result(
     lambda: ce(Tensor(np.zeros((4, 10))), [0, 3, 9, 5]),
     np.log(10),
     "all-zero logits for 10 classes (every class gets 1/10, so the loss is log(10))",
 )
 # Logits of size 10,000: row 0 is confidently wrong (loss 20,000), row 1 confidently right.
-assert_tensor(
+assert_result(
     lambda: ce(Tensor([[1e4, 0.0, -1e4], [-1e4, 0.0, 1e4]]), [2, 2]),
     1e4,
     "CrossEntropyLoss() of logits of size 1e4 (needs the stable log_softmax)",
@@ -720,7 +717,7 @@ def _ok(call, expected, rtol=1e-5, atol=1e-6):
         and data.dtype == np.float32
         and data.shape == expected.shape
         and bool(np.all(np.isfinite(data)))
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -760,6 +757,8 @@ assert _ok(lambda: loss_fn(Tensor(s64), yt), _reference(s64, [1, 2, 0])), "Tenso
 yi = np.array([0, 2, 2], dtype=np.int32)
 assert _ok(lambda: loss_fn(Tensor(s64), yi), _reference(s64, yi)), "int32 targets"
 assert _ok(lambda: loss_fn(s64, [1, 1, 1]), _reference(s64, [1, 1, 1])), "array logits"
+# hidden: logits given as a nested list work like a Tensor
+assert _ok(lambda: loss_fn(s64.tolist(), ys), _reference(s64, ys)), "list logits"
 # hidden: logits of size 10,000 give a finite loss that matches a float64 reference
 h64 = np.array([[1e4, 1e4 - 1.0, -1e4], [-1e4, -1e4 + 2.0, -1e4 + 0.5], [5e3, -5e3, 0.0]])
 yh = np.array([1, 0, 2])
@@ -786,7 +785,7 @@ assert _rejects(lambda: loss_fn(Tensor(np.zeros(5)), [0, 1, 2, 3, 4]), "(5,)"), 
 # hidden: the inputs are left unchanged
 zt, ytt = Tensor(h64), Tensor(yh)
 loss_fn(zt, ytt)
-assert np.array_equal(zt.data, h64) and np.array_equal(ytt.data, yh), "inputs unchanged"
+assert check_equal(zt.data, h64) and check_equal(ytt.data, yh), "inputs unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]
@@ -892,19 +891,19 @@ bce = BinaryCrossEntropyLoss()
 p = Tensor([0.9, 0.2, 0.6])
 y = Tensor([1.0, 0.0, 1.0])
 expected = -(np.log(0.9) + np.log(1 - 0.2) + np.log(0.6)) / 3  # 0.2798, as in the picture
-assert_tensor(lambda: bce(p, y), expected, "BinaryCrossEntropyLoss()(p, y)")
-assert_tensor(lambda: bce(Tensor([[0.5, 0.5]]), np.array([[0.0, 1.0]])), np.log(2), "p = 0.5")
+assert_result(lambda: bce(p, y), expected, "BinaryCrossEntropyLoss()(p, y)")
+assert_result(lambda: bce(Tensor([[0.5, 0.5]]), np.array([[0.0, 1.0]])), np.log(2), "p = 0.5")
 
 # Certain and wrong: p exactly 1 for y = 0 and exactly 0 for y = 1. Clipping caps each
 # term near -log(1e-7) = 16.1 (15.9 at the p = 1 end in float32; see the systems analysis).
-assert_tensor(
+assert_result(
     lambda: bce(Tensor([1.0, 0.0]), Tensor([0.0, 1.0])),
     -np.log(1e-7),
     "certain and wrong predictions (clip p to [eps, 1 - eps] before the logs)",
     rtol=2e-2,
 )
 # Certain and right: the loss is (almost) 0, not nan from 0 * log(0).
-assert_tensor(
+assert_result(
     lambda: bce(Tensor([1.0, 0.0]), Tensor([1.0, 0.0])),
     0.0,
     "certain and right predictions",
@@ -939,7 +938,7 @@ def _ok(call, expected, rtol=1e-5, atol=1e-6):
         and data.dtype == np.float32
         and data.shape == expected.shape
         and bool(np.all(np.isfinite(data)))
-        and bool(np.allclose(data, expected, rtol=rtol, atol=atol))
+        and bool(check_close(data, expected, rtol=rtol, atol=atol))
     )
 
 
@@ -1001,8 +1000,8 @@ assert _rejects(lambda: loss_fn(Tensor(p64), Tensor(y64.T)), "(4, 3)", "(3, 4)")
 assert _rejects(lambda: loss_fn(Tensor(p1[:, None]), Tensor(y1)), "(7, 1)", "(7,)"), "shapes"
 # hidden: the inputs are left unchanged
 loss_fn(pe, ye)
-assert np.array_equal(pe.data, [1.0, 0.0, 1.0, 0.0, 0.5]), "inputs unchanged"
-assert np.array_equal(ye.data, [0.0, 1.0, 1.0, 0.0, 1.0]), "inputs unchanged"
+assert check_equal(pe.data, [1.0, 0.0, 1.0, 0.0, 0.5]), "inputs unchanged"
+assert check_equal(ye.data, [0.0, 1.0, 1.0, 0.0, 1.0]), "inputs unchanged"
 ### END HIDDEN TESTS
 
 # %% [markdown]

@@ -60,7 +60,7 @@
 # - Each task's test cell, `test_<task id>`, comes right after its code cell. The asserts
 #   you can read there are the **visible tests**: run them as often as you like, and read
 #   their messages when they fail. Expected values come from `conv2d_reference`, a plain
-#   float64 loop over the output positions in the helper cell, and from hand-worked
+#   float64 loop over the output positions in the checks cell, and from hand-worked
 #   examples; gradients are compared with central differences in float64 for a random
 #   upstream gradient.
 # - When your notebook is graded, each test cell also runs **hidden tests**: the same
@@ -84,10 +84,14 @@
 # | `avg_pool` | `AvgPool2dFunction`, `AvgPool2d` and `Flatten` | 2 |
 # | | **total** | **22** |
 #
-# Work in the order of the table: each task uses the ones before it. `Tensor` comes from
-# your Module 01, `Layer` from your Module 03 and `Function` and the backward pass from
-# your Module 05 (`tinytorch.core`); when your work is graded they come from the course's
-# reference solution, so a bug in an earlier module does not cost you points here.
+# Work in the order of the table: each task uses the ones before it. While you work, a
+# task's tests run your own earlier tasks, so fix the first failing test first. When your
+# notebook is graded, each task's test cell runs the other tasks of this notebook from the
+# course's reference solution: a bug in `im2col` costs the points of `im2col`, not those
+# of the convolution and pooling tasks built on it. `Tensor` comes from your Module 01,
+# `Layer` from your Module 03 and `Function` and the backward pass from your Module 05
+# (`tinytorch.core`); when your work is graded they come from the course's reference
+# solution too, so a bug in an earlier module does not cost you points here.
 
 # %% kind="locked" id="setup" export=true
 """tinytorch.core.spatial: convolution and pooling layers for batches of images.
@@ -238,18 +242,26 @@ def _check_conv_args(x_shape: tuple, w_shape: tuple, bias_shape, who: str) -> No
 
 
 # %% [markdown]
-# ## Test helpers
+# ## Checks
 #
-# The read-only cell below holds what the visible tests share. `conv2d_reference` is the
-# formula above written as plain float64 loops over the output positions: slow, obviously
-# right, and the yardstick for everything you write. `numerical_gradients` estimates the
+# The read-only cell below holds what the tests share. Its first part is the same in every
+# module: `assert_tensor`, `assert_array` and `assert_grad` check types, shapes and values
+# and say which one went wrong; `check_close` compares numbers the way `np.allclose` does;
+# `raised` returns the exception a call raised; `numerical_gradients` estimates the
 # gradients of $L = \sum R \odot f(\dots)$ by central differences in float64, for a random
-# upstream gradient $R$ (Module 05 explains why random and why float64). `assert_tensor`,
-# `assert_array` and `assert_grad` check types, shapes and values, and say which one went
-# wrong.
+# upstream gradient $R$ (Module 05 explains why random and why float64). Its last part is
+# this module's own: `conv2d_reference` is the formula above written as plain float64 loops
+# over the output positions (slow, obviously right, and the yardstick for everything you
+# write), and `leaf` makes a Tensor that records its gradient.
 
 
-# %% kind="locked" id="test_helpers"
+# %% kind="locked" id="checks" include="checks"
+SHAPE_HINT = (
+    "Images are (N, C, H, W); along each axis a convolution or pooling output is "
+    "(size + 2 * padding - kernel) // stride + 1 long."
+)
+
+
 def _as_pair(v) -> tuple[int, int]:
     return (v, v) if isinstance(v, int) else tuple(v)
 
@@ -270,68 +282,6 @@ def conv2d_reference(x, weight, bias=None, stride=1, padding=0) -> np.ndarray:
     if bias is not None:
         out += np.asarray(bias, dtype=np.float64).reshape(1, c_out, 1, 1)
     return out
-
-
-def numerical_gradients(f, arrays, upstream, eps: float = 1e-6) -> list[np.ndarray]:
-    """Central differences in float64 of L = sum(upstream * f(*arrays)), for every array."""
-    arrays = [np.array(a, dtype=np.float64) for a in arrays]
-    grads = []
-    for a in arrays:
-        g = np.zeros_like(a)
-        for index in np.ndindex(a.shape):
-            original = a[index]
-            a[index] = original + eps
-            plus = np.sum(upstream * f(*arrays))
-            a[index] = original - eps
-            minus = np.sum(upstream * f(*arrays))
-            a[index] = original
-            g[index] = (plus - minus) / (2 * eps)
-        grads.append(g)
-    return grads
-
-
-def assert_array(got, expected, what: str, rtol: float = 1e-5, atol: float = 1e-6) -> None:
-    """`got` is a NumPy array with the shape and values of `expected` (float64)."""
-    assert isinstance(got, np.ndarray), f"{what}: expected a NumPy array, got {type(got).__name__}."
-    expected = np.asarray(expected, dtype=np.float64)
-    assert got.shape == expected.shape, f"{what}: expected shape {expected.shape}, got {got.shape}."
-    assert np.allclose(got, expected, rtol=rtol, atol=atol), (
-        f"{what}: wrong values (largest difference "
-        f"{np.max(np.abs(got - expected)) if got.size else 0:.3g}).\n"
-        f"expected:\n{expected}\ngot:\n{got}"
-    )
-
-
-def assert_tensor(out, expected, what: str, rtol: float = 1e-5, atol: float = 1e-5) -> None:
-    """`out` is a Tensor holding a float32 array with the shape and values of `expected`."""
-    assert isinstance(out, Tensor), (
-        f"{what}: expected a Tensor, got {type(out).__name__}. Build the result from Tensor "
-        "operations, or wrap it with Function.apply."
-    )
-    data = getattr(out, "data", None)
-    assert type(data) is np.ndarray and data.dtype == np.float32, (
-        f"{what}: .data should be a float32 numpy.ndarray, got {type(data).__name__} of dtype "
-        f"{getattr(data, 'dtype', None)}."
-    )
-    assert_array(data, expected, what, rtol=rtol, atol=atol)
-
-
-def assert_grad(t, expected, what: str) -> None:
-    """t.grad (after backward) is an array of t's shape close to `expected` (float64)."""
-    assert isinstance(t.grad, np.ndarray), (
-        f"{what}: .grad should be an array after backward, got {type(t.grad).__name__}. Was "
-        "the result built from Tensor operations (or Function.apply), so that autograd saw it?"
-    )
-    assert_array(t.grad, expected, what, rtol=1e-4, atol=1e-5)
-
-
-def raised(fn) -> Exception | None:
-    """Call fn() and return the exception it raised, or None if it returned normally."""
-    try:
-        fn()
-    except Exception as exc:
-        return exc
-    return None
 
 
 def leaf(values) -> Tensor:
@@ -443,11 +393,11 @@ for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), ((1, 3), 
     assert isinstance(out, Tensor), "pad2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == np.pad(x64, widths).shape, "padding adds 2 p rows and columns"
-    assert np.allclose(out.data, np.pad(x64, widths), atol=1e-6), "zeros around each image"
+    assert check_close(out.data, np.pad(x64, widths), atol=1e-6), "zeros around each image"
 # hidden: padding 0 leaves the values as they are
 out = pad2d(Tensor(x64), 0)
 assert out.data.shape == x64.shape, "padding 0 keeps the shape"
-assert np.allclose(out.data, x64, atol=1e-6), "padding 0 keeps the values"
+assert check_close(out.data, x64, atol=1e-6), "padding 0 keeps the values"
 # hidden: backward cuts the border off the gradient, for every padding
 for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), (0, (0, 0))):
     x = leaf(x64)
@@ -458,7 +408,7 @@ for padding, pair in ((2, (2, 2)), ((2, 0), (2, 0)), ((0, 1), (0, 1)), (0, (0, 0
     middle = g[:, :, pair[0] : pair[0] + 3, pair[1] : pair[1] + 4]
     assert isinstance(x.grad, np.ndarray), "the gradient reaches the input"
     assert x.grad.shape == x64.shape, "the gradient has the input's shape"
-    assert np.allclose(x.grad, middle, atol=1e-6), "the gradient is the middle of the upstream"
+    assert check_close(x.grad, middle, atol=1e-6), "the gradient is the middle of the upstream"
 # hidden: the Function keeps float64 in both directions
 ctx = Context()
 out = Pad2d.forward(ctx, x64, padding=(1, 2))
@@ -468,7 +418,7 @@ g = rng.standard_normal(out.shape)
 grads = Pad2d.backward(ctx, g)
 assert isinstance(grads, tuple) and len(grads) == 1, "backward returns a one-element tuple"
 assert grads[0].dtype == np.float64, "backward keeps float64"
-assert np.allclose(grads[0], g[:, :, 1:4, 2:6]), "backward returns the middle block"
+assert check_close(grads[0], g[:, :, 1:4, 2:6]), "backward returns the middle block"
 # hidden: negative padding is rejected
 assert isinstance(raised(lambda: pad2d(Tensor(x64), -1)), ValueError), "negative padding"
 ### END HIDDEN TESTS
@@ -617,6 +567,7 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
         conv2d_reference(x64, w64, b64, stride, padding),
         f"conv2d_loops(x (2, 3, 5, 5), weight (4, 3, 3, 3), bias (4,), stride={stride}, "
         f"padding={padding}) compared with conv2d_reference",
+        atol=1e-5,
     )
 
 x, w, b = leaf(x64[:1, :2, :4, :4]), leaf(w64[:2, :2]), leaf(b64[:2])
@@ -673,14 +624,14 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert isinstance(out, Tensor), "conv2d_loops returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C_out, H_out, W_out)"
-    assert np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
+    assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
 # hidden: int stride and padding work like pairs
 rng = np.random.default_rng(930)
 x64, w64 = rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
 out = conv2d_loops(Tensor(x64), Tensor(w64), None, 2, 2)
 expected = _h_conv(x64, w64, None, (2, 2), (2, 2))
 assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
-assert np.allclose(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
 # hidden: gradients for x, weight and bias match float64 central differences
 for index in (0, 1, 2, 3, 5):
     xs, ws, has_bias, stride, padding = _H_CASES[index]
@@ -701,7 +652,7 @@ for index in (0, 1, 2, 3, 5):
     for t, g in zip(inputs, numeric, strict=True):
         assert isinstance(t.grad, np.ndarray), "backward reaches x, weight and bias"
         assert t.grad.shape == t.shape, "each gradient has its tensor's shape"
-        assert np.allclose(t.grad, g, rtol=1e-4, atol=1e-5), "gradients match central differences"
+        assert check_close(t.grad, g, rtol=1e-4, atol=1e-5), "gradients match central differences"
 # hidden: wrong channel counts are rejected
 err = raised(lambda: conv2d_loops(Tensor(np.ones((1, 2, 4, 4))), Tensor(np.ones((3, 3, 2, 2)))))
 assert isinstance(err, ValueError), "an input whose channels differ from the weight's raises"
@@ -905,13 +856,13 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     expected = _h_unfold(x, kernel, stride, padding)
     assert type(cols) is np.ndarray, "im2col returns a NumPy array"
     assert cols.shape == expected.shape, "cols is (N * H_out * W_out, C * kH * kW)"
-    assert np.allclose(cols, expected), "rows are patches in (n, i, j) order, flattened (c, a, b)"
+    assert check_close(cols, expected), "rows are patches in (n, i, j) order, flattened (c, a, b)"
     assert cols.dtype == np.float64, "im2col keeps float64"
-    assert np.array_equal(x, copy_of_x), "im2col leaves its input unchanged"
+    assert check_equal(x, copy_of_x), "im2col leaves its input unchanged"
 # hidden: im2col accepts ints for kernel, stride and padding
 x = np.random.default_rng(960).standard_normal((2, 2, 6, 5))
-assert np.allclose(im2col(x, 3, 2, 1), _h_unfold(x, (3, 3), (2, 2), (1, 1))), "ints as pairs"
-assert np.allclose(im2col(x, 2), _h_unfold(x, (2, 2), (1, 1), (0, 0))), "default stride 1, pad 0"
+assert check_close(im2col(x, 3, 2, 1), _h_unfold(x, (3, 3), (2, 2), (1, 1))), "ints as pairs"
+assert check_close(im2col(x, 2), _h_unfold(x, (2, 2), (1, 1), (0, 0))), "default stride 1, pad 0"
 # hidden: col2im is the adjoint of im2col, gaps and overlaps included
 for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     rng = np.random.default_rng(970 + index)
@@ -922,8 +873,8 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
     assert type(back) is np.ndarray and back.shape == xs, "col2im returns an array of x_shape"
     assert back.dtype == np.float64, "col2im keeps float64"
     left = np.sum(_h_unfold(x, kernel, stride, padding) * d)
-    assert np.isclose(left, np.sum(x * back)), "col2im is the adjoint of im2col"
-    assert np.array_equal(d, copy_of_d), "col2im leaves its input unchanged"
+    assert check_close(left, np.sum(x * back)), "col2im is the adjoint of im2col"
+    assert check_equal(d, copy_of_d), "col2im leaves its input unchanged"
     # the gradient of every pixel separately, against the reference's unfolding
     for probe in np.ndindex(*xs):
         if (sum(probe) * 7) % 11 != 0:
@@ -931,13 +882,13 @@ for index, (xs, kernel, stride, padding) in enumerate(_H_UNFOLD):
         unit = np.zeros(xs)
         unit[probe] = 1.0
         expected = np.sum(_h_unfold(unit, kernel, stride, padding) * d)
-        assert np.isclose(back[probe], expected), "each pixel receives the sum of its entries"
+        assert check_close(back[probe], expected), "each pixel receives the sum of its entries"
 # hidden: col2im counts how many patches cover each pixel
 counts = col2im(np.ones((6, 4)), (1, 1, 3, 4), (2, 2), (1, 1), (0, 0))
-assert np.allclose(counts, [[[[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]]]), "overlapping patches"
+assert check_close(counts, [[[[1, 2, 2, 1], [2, 4, 4, 2], [1, 2, 2, 1]]]]), "overlapping patches"
 gaps = col2im(np.ones((4, 4)), (1, 1, 5, 5), 2, 3)
 expected = [[1, 1, 0, 1, 1], [1, 1, 0, 1, 1], [0, 0, 0, 0, 0], [1, 1, 0, 1, 1], [1, 1, 0, 1, 1]]
-assert np.allclose(gaps, [[expected]]), "pixels no patch covers get 0"
+assert check_close(gaps, [[expected]]), "pixels no patch covers get 0"
 # hidden: float32 stays float32 in both directions
 x32 = np.random.default_rng(980).standard_normal((2, 3, 4, 5)).astype(np.float32)
 cols32 = im2col(x32, 3, 1, 1)
@@ -1075,8 +1026,9 @@ for stride, padding in ((1, 0), (1, 1), (2, 1)):
     x, w, b = Tensor(x64), Tensor(w64), Tensor(b64)
     out = conv2d(x, w, b, stride=stride, padding=padding)
     what = f"conv2d(x (2, 3, 5, 6), weight (4, 3, 3, 3), bias, stride={stride}, padding={padding})"
-    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what)
-    assert_tensor(out, conv2d_loops(x, w, b, stride, padding).data, what + " vs conv2d_loops")
+    assert_tensor(out, conv2d_reference(x64, w64, b64, stride, padding), what, atol=1e-5)
+    loops = conv2d_loops(x, w, b, stride, padding).data
+    assert_tensor(out, loops, what + " vs conv2d_loops", atol=1e-5)
 
 x, w, b = leaf(x64[:1]), leaf(w64), leaf(b64)
 out = conv2d(x, w, b, stride=2, padding=1)
@@ -1129,14 +1081,14 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert isinstance(out, Tensor), "conv2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C_out, H_out, W_out)"
-    assert np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
+    assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the convolution's values"
 # hidden: int stride and padding work like pairs
 rng = np.random.default_rng(1030)
 x64, w64 = rng.standard_normal((2, 2, 6, 5)), rng.standard_normal((3, 2, 3, 3))
 out = conv2d(Tensor(x64), Tensor(w64), None, 2, 2)
 expected = _h_conv(x64, w64, None, (2, 2), (2, 2))
 assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
-assert np.allclose(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, atol=1e-5), "an int stride and padding apply to both axes"
 # hidden: forward and backward called directly keep float64 and match central differences
 for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     rng = np.random.default_rng(1040 + index)
@@ -1149,7 +1101,7 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     assert out.dtype == np.float64, "forward keeps float64"
     expected = _h_conv(arrays[0], arrays[1], arrays[2] if has_bias else None, stride, padding)
     assert out.shape == expected.shape, "forward returns (N, C_out, H_out, W_out)"
-    assert np.allclose(out, expected, rtol=1e-9, atol=1e-9), "forward's values in float64"
+    assert check_close(out, expected, rtol=1e-9, atol=1e-9), "forward's values in float64"
     upstream = rng.standard_normal(out.shape)
     copy_of_upstream = upstream.copy()
     grads = Conv2dFunction.backward(ctx, upstream)
@@ -1163,8 +1115,8 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
     for got, g, a in zip(grads, numeric, arrays, strict=True):
         assert isinstance(got, np.ndarray) and got.shape == a.shape, "gradients of input shapes"
         assert got.dtype == np.float64, "backward keeps float64"
-        assert np.allclose(got, g, rtol=1e-6, atol=1e-7), "gradients match central differences"
-    assert np.array_equal(upstream, copy_of_upstream), "backward leaves grad_output unchanged"
+        assert check_close(got, g, rtol=1e-6, atol=1e-7), "gradients match central differences"
+    assert check_equal(upstream, copy_of_upstream), "backward leaves grad_output unchanged"
 # hidden: through autograd, gradients reach x, weight and bias as float32
 rng = np.random.default_rng(1060)
 x, w, b = leaf(rng.standard_normal((2, 3, 6, 5))), leaf(rng.standard_normal((4, 3, 3, 2))), None
@@ -1175,19 +1127,23 @@ numeric = numerical_gradients(
     lambda a, c: _h_conv(a, c, None, (2, 1), (1, 0)), [x.data, w.data], upstream
 )
 assert out.grad_fn.function is Conv2dFunction, "conv2d is one Conv2dFunction node"
-assert np.allclose(x.grad, numeric[0], rtol=1e-4, atol=1e-5), "x.grad through autograd"
-assert np.allclose(w.grad, numeric[1], rtol=1e-4, atol=1e-5), "weight.grad through autograd"
-# hidden: conv2d and conv2d_loops agree, values and gradients
+assert check_close(x.grad, numeric[0], rtol=1e-4, atol=1e-5), "x.grad through autograd"
+assert check_close(w.grad, numeric[1], rtol=1e-4, atol=1e-5), "weight.grad through autograd"
+# hidden: with a bias and int stride and padding, values and gradients match float64
 rng = np.random.default_rng(1070)
 x64, w64, b64 = (rng.standard_normal(s) for s in ((2, 2, 5, 6), (3, 2, 3, 2), (3,)))
-pair = []
-for conv in (conv2d, conv2d_loops):
-    x, w, b = leaf(x64), leaf(w64), leaf(b64)
-    out = conv(x, w, b, 2, 2)
-    out.backward(np.cos(np.arange(out.size)).reshape(out.shape))
-    pair.append((out.data, x.grad, w.grad, b.grad))
-for one, other in zip(*pair, strict=True):
-    assert np.allclose(one, other, rtol=1e-5, atol=1e-5), "conv2d and conv2d_loops agree"
+x, w, b = leaf(x64), leaf(w64), leaf(b64)
+out = conv2d(x, w, b, 2, 2)
+upstream = np.cos(np.arange(out.size)).reshape(out.shape)
+out.backward(upstream)
+arrays = [x.data, w.data, b.data]
+expected = _h_conv(*arrays, (2, 2), (2, 2))
+assert out.data.shape == expected.shape, "an int stride and padding apply to both axes"
+assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the values with a bias"
+numeric = numerical_gradients(lambda a, c, d: _h_conv(a, c, d, (2, 2), (2, 2)), arrays, upstream)
+for t, g in zip((x, w, b), numeric, strict=True):
+    assert isinstance(t.grad, np.ndarray) and t.grad.shape == t.shape, "gradients of all three"
+    assert check_close(t.grad, g, rtol=1e-4, atol=1e-5), "x, weight and bias gradients with a bias"
 # hidden: wrong channel counts are rejected
 err = raised(lambda: conv2d(Tensor(np.ones((1, 2, 4, 4))), Tensor(np.ones((3, 3, 2, 2)))))
 assert isinstance(err, ValueError), "an input whose channels differ from the weight's raises"
@@ -1351,11 +1307,11 @@ assert conv.weight.shape == (2, 3, 3, 5), f"Conv2d(3, 2, (3, 5)).weight: got {co
 w64, b64 = conv.weight.data.astype(np.float64), conv.bias.data.astype(np.float64)
 expected = conv2d_reference(x64, w64, b64, stride=2, padding=1)
 out = conv(Tensor(x64))
-assert_tensor(out, expected, "Conv2d(3, 2, (3, 5), stride=2, padding=1)(x (2, 3, 6, 7))")
+assert_tensor(out, expected, "Conv2d(3, 2, (3, 5), stride=2, padding=1)(x (2, 3, 6, 7))", atol=1e-5)
 assert out.grad_fn.function is Conv2dFunction, "Conv2d should use conv2d (im2col) by default."
 conv.use_loops = True
 out = conv(Tensor(x64))
-assert_tensor(out, expected, "the same layer with use_loops=True")
+assert_tensor(out, expected, "the same layer with use_loops=True", atol=1e-5)
 assert out.grad_fn.function is not Conv2dFunction, "with use_loops=True, call conv2d_loops."
 
 no_bias = Conv2d(3, 2, 3, bias=False, rng=2)
@@ -1419,17 +1375,17 @@ for c_in, c_out, kernel, seed in ((2, 3, (3, 5), 11), (4, 2, (2, 2), 12), (1, 5,
     bound = 1 / np.sqrt(c_in * kernel[0] * kernel[1])
     w_expected = draws.uniform(-bound, bound, size=(c_out, c_in, *kernel))
     b_expected = draws.uniform(-bound, bound, size=(c_out,))
-    assert np.allclose(layer.weight.data, w_expected, rtol=1e-6, atol=1e-7), (
+    assert check_close(layer.weight.data, w_expected, rtol=1e-6, atol=1e-7), (
         "the weight is rng.uniform(-k, k, size=(out, in, kH, kW)) from the given rng"
     )
-    assert np.allclose(layer.bias.data, b_expected, rtol=1e-6, atol=1e-7), (
+    assert check_close(layer.bias.data, b_expected, rtol=1e-6, atol=1e-7), (
         "the bias is rng.uniform(-k, k, size=(out,)), drawn after the weight"
     )
 # hidden: an int seed works like a Generator, and no rng gives fresh weights
 a, b = Conv2d(2, 3, 3, rng=5), Conv2d(2, 3, 3, rng=np.random.default_rng(5))
-assert np.array_equal(a.weight.data, b.weight.data), "an int seed works like a Generator"
+assert check_equal(a.weight.data, b.weight.data), "an int seed works like a Generator"
 u, v = Conv2d(2, 3, 3), Conv2d(2, 3, 3)
-assert not np.allclose(u.weight.data, v.weight.data), "without rng every layer is different"
+assert not check_close(u.weight.data, v.weight.data), "without rng every layer is different"
 # hidden: stride and padding are stored as pairs
 layer = Conv2d(2, 3, 3, stride=(2, 1), padding=2)
 assert layer.stride == (2, 1) and layer.padding == (2, 2), "stride and padding become pairs"
@@ -1446,7 +1402,7 @@ for index, (xs, ws, has_bias, stride, padding) in enumerate(_H_CASES):
         out = layer(Tensor(x64))
         assert isinstance(out, Tensor) and out.data.dtype == np.float32, "a float32 Tensor"
         assert out.data.shape == expected.shape, "the output is (N, out_channels, H_out, W_out)"
-        assert np.allclose(out.data, expected, rtol=1e-5, atol=1e-5), "the layer's values"
+        assert check_close(out.data, expected, rtol=1e-5, atol=1e-5), "the layer's values"
         is_function = out.grad_fn is not None and out.grad_fn.function is Conv2dFunction
         assert is_function is not loops, "use_loops chooses between conv2d_loops and conv2d"
 # hidden: bias=False stores None, lists only the weight and adds no bias
@@ -1466,8 +1422,8 @@ numeric = numerical_gradients(
     [layer.weight.data, layer.bias.data],
     upstream,
 )
-assert np.allclose(layer.weight.grad, numeric[0], rtol=1e-4, atol=1e-5), "weight.grad is right"
-assert np.allclose(layer.bias.grad, numeric[1], rtol=1e-4, atol=1e-5), "bias.grad is right"
+assert check_close(layer.weight.grad, numeric[0], rtol=1e-4, atol=1e-5), "weight.grad is right"
+assert check_close(layer.bias.grad, numeric[1], rtol=1e-4, atol=1e-5), "bias.grad is right"
 # hidden: a wrong channel count raises ValueError naming both numbers
 for c_in, shape, seen in ((3, (2, 5, 6, 6), "5 channels"), (1, (1, 2, 4, 4), "2 channels")):
     layer = Conv2d(c_in, 2, 3)
@@ -1694,13 +1650,13 @@ for index, (xs, kernel, stride) in enumerate(_H_POOLS):
     assert isinstance(out, Tensor), "MaxPool2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C, H_out, W_out)"
-    assert np.allclose(out.data, expected, atol=1e-6), "each output is its window's maximum"
+    assert check_close(out.data, expected, atol=1e-6), "each output is its window's maximum"
     # hidden: the gradient goes to the maximum of each window, summed over windows
     assert out.requires_grad is True, "max pooling records the graph"
     upstream = np.random.default_rng(1220 + index).standard_normal(out.shape)
     out.backward(upstream)
     assert isinstance(x.grad, np.ndarray) and x.grad.shape == xs, "x.grad has x's shape"
-    assert np.allclose(x.grad, _h_max_grad(xs, where, upstream), atol=1e-5), "the gradient"
+    assert check_close(x.grad, _h_max_grad(xs, where, upstream), atol=1e-5), "the gradient"
 # hidden: the gradient matches central differences (no ties)
 rng = np.random.default_rng(1230)
 x64 = rng.permutation(60).reshape(1, 3, 4, 5) / 10.0
@@ -1708,7 +1664,7 @@ upstream = rng.standard_normal((1, 3, 3, 2))
 x = leaf(x64)
 MaxPool2d((2, 3), stride=(1, 2))(x).backward(upstream)
 numeric = numerical_gradients(lambda a: _h_max_pool(a, (2, 3), (1, 2))[0], [x64], upstream)[0]
-assert np.allclose(x.grad, numeric, atol=1e-5), "the gradient matches central differences"
+assert check_close(x.grad, numeric, atol=1e-5), "the gradient matches central differences"
 # hidden: ties send the gradient to the first maximum in row-major order
 x64 = np.array([[[[2.0, 9, 9, 1], [9, 9, 3, 9], [4, 4, 4, 4], [0, 4, 4, 2]]]])
 expected_where = _h_max_pool(x64, (2, 2), (2, 2))[1]
@@ -1718,12 +1674,12 @@ for kernel, stride in (((2, 2), (2, 2)), ((2, 2), (1, 1)), ((3, 2), (1, 2))):
     upstream = np.arange(1.0, out.size + 1).reshape(out.shape)
     out.backward(upstream)
     expected = _h_max_grad(x64.shape, _h_max_pool(x64, kernel, stride)[1], upstream)
-    assert np.allclose(x.grad, expected), "ties: the first maximum in row-major order wins"
+    assert check_close(x.grad, expected), "ties: the first maximum in row-major order wins"
 x = leaf(np.full((2, 2, 4, 4), 1.5))
 MaxPool2d(2)(x).backward(np.ones((2, 2, 2, 2)))
 corner = np.zeros((4, 4))
 corner[::2, ::2] = 1.0
-assert np.allclose(x.grad, np.broadcast_to(corner, (2, 2, 4, 4))), "ties: top-left of each"
+assert check_close(x.grad, np.broadcast_to(corner, (2, 2, 4, 4))), "ties: top-left of each"
 # hidden: the Function keeps float64 and returns a one-element tuple
 ctx = Context()
 x64 = np.random.default_rng(1240).standard_normal((2, 2, 4, 4))
@@ -1740,7 +1696,7 @@ assert out.dtype == np.float32 and grads[0].dtype == np.float32, "float32 stays 
 x64 = np.random.default_rng(1250).permutation(24).reshape(1, 2, 3, 4) / 3.0
 out = MaxPool2d((1, 2))(Tensor(x64))
 assert out.data.shape == (1, 2, 3, 2), "a 1x2 window halves the width only"
-assert np.allclose(out.data, _h_max_pool(x64, (1, 2), (1, 2))[0], atol=1e-6), "1x2 windows"
+assert check_close(out.data, _h_max_pool(x64, (1, 2), (1, 2))[0], atol=1e-6), "1x2 windows"
 for args in ((0,), ((2, 0),), (2, 0)):
     err = raised(lambda a=args: MaxPool2d(*a))
     assert isinstance(err, ValueError), "kernel sizes and strides below 1 raise ValueError"
@@ -1907,7 +1863,7 @@ for index, (xs, kernel, stride) in enumerate(_H_POOLS):
     assert isinstance(out, Tensor), "AvgPool2d returns a Tensor"
     assert type(out.data) is np.ndarray and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == expected.shape, "the output is (N, C, H_out, W_out)"
-    assert np.allclose(out.data, expected, atol=1e-5), "each output is its window's mean"
+    assert check_close(out.data, expected, atol=1e-5), "each output is its window's mean"
     # hidden: the gradient is shared evenly over each window, summed where windows overlap
     upstream = rng.standard_normal(out.shape)
     out.backward(upstream)
@@ -1915,7 +1871,7 @@ for index, (xs, kernel, stride) in enumerate(_H_POOLS):
         lambda a, k=kernel, s=real_stride: _h_avg_pool(a, k, s), [x64], upstream
     )[0]
     assert isinstance(x.grad, np.ndarray) and x.grad.shape == xs, "x.grad has x's shape"
-    assert np.allclose(x.grad, numeric, rtol=1e-4, atol=1e-5), "the gradient is shared evenly"
+    assert check_close(x.grad, numeric, rtol=1e-4, atol=1e-5), "the gradient is shared evenly"
 # hidden: the Function keeps float64 and returns a one-element tuple
 ctx = Context()
 x64 = np.random.default_rng(1320).standard_normal((2, 2, 4, 6))
@@ -1924,7 +1880,7 @@ assert out.dtype == np.float64, "forward keeps float64"
 grads = AvgPool2dFunction.backward(ctx, np.ones(out.shape))
 assert isinstance(grads, tuple) and len(grads) == 1, "backward returns a one-element tuple"
 assert grads[0].dtype == np.float64 and grads[0].shape == x64.shape, "float64, x's shape"
-assert np.allclose(grads[0], 1 / 6), "each pixel of a window gets 1 / (kH kW)"
+assert check_close(grads[0], np.full(x64.shape, 1 / 6)), "each pixel gets 1 / (kH kW) per window"
 ctx = Context()
 out = AvgPool2dFunction.forward(ctx, x64.astype(np.float32), kernel_size=(2, 2), stride=(1, 2))
 grads = AvgPool2dFunction.backward(ctx, np.ones(out.shape, dtype=np.float32))
@@ -1933,7 +1889,7 @@ assert out.dtype == np.float32 and grads[0].dtype == np.float32, "float32 stays 
 x64 = np.random.default_rng(1340).standard_normal((2, 1, 4, 3))
 out = AvgPool2d((2, 1))(Tensor(x64))
 assert out.data.shape == (2, 1, 2, 3), "a 2x1 window halves the height only"
-assert np.allclose(out.data, _h_avg_pool(x64, (2, 1), (2, 1)), atol=1e-6), "2x1 windows"
+assert check_close(out.data, _h_avg_pool(x64, (2, 1), (2, 1)), atol=1e-6), "2x1 windows"
 for args in ((0,), ((0, 2),), (2, 0)):
     err = raised(lambda a=args: AvgPool2d(*a))
     assert isinstance(err, ValueError), "kernel sizes and strides below 1 raise ValueError"
@@ -1948,10 +1904,10 @@ for shape in ((3, 2, 4, 5), (1, 6, 1, 1), (4, 7), (2, 3, 4)):
     out = Flatten()(x)
     assert isinstance(out, Tensor) and out.data.dtype == np.float32, "a float32 Tensor"
     assert out.data.shape == (shape[0], int(np.prod(shape[1:]))), "(N, product of the rest)"
-    assert np.allclose(out.data, x64.reshape(shape[0], -1), atol=1e-6), "row-major order"
+    assert check_close(out.data, x64.reshape(shape[0], -1), atol=1e-6), "row-major order"
     upstream = np.random.default_rng(1331).standard_normal(out.shape)
     out.backward(upstream)
-    assert np.allclose(x.grad, upstream.reshape(shape), atol=1e-6), "the gradient is reshaped"
+    assert check_close(x.grad, upstream.reshape(shape), atol=1e-6), "the gradient is reshaped"
 assert len(Flatten().parameters()) == 0, "Flatten has no parameters"
 ### END HIDDEN TESTS
 

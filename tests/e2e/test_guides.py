@@ -88,7 +88,7 @@ INLINE = {
     "nbgrader fetch_feedback 01_tensor",
     "nbgrader collect 01_tensor --update",
     "nbgrader release_assignment 01_tensor --force",
-    "python masters/01_tensor/tensor.py",
+    "coursekit try 01_tensor",
     "make setup",
     "coursekit roster canvas_export.csv --dry-run",
 }
@@ -204,15 +204,17 @@ def test_make_check_passes():
     assert "Generated files match the masters" in result.stdout
 
 
-def test_a_master_runs_as_a_script():
+def test_trying_a_master_runs_every_cell_cleanly():
     result = subprocess.run(
-        [sys.executable, "masters/01_tensor/tensor.py"],
+        [sys.executable, "-m", "coursekit", "try", "01_tensor"],
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=600,
+        env=tool_env(COLUMNS="200"),
     )
-    assert result.returncode == 0, result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "cells ran cleanly" in result.stdout and "test_tensor_init" in result.stdout
 
 
 # --- the TA's and the student's commands, in one scratch course ----------------------------
@@ -332,7 +334,7 @@ def output(result: subprocess.CompletedProcess) -> str:
 
 @pytest.mark.xdist_group("nbgrader")
 def test_every_shown_command_is_run(scenario):
-    run_for_real = set(scenario.ran) | {"make check"} | {"python masters/01_tensor/tensor.py"}
+    run_for_real = set(scenario.ran) | {"make check"} | {"coursekit try 01_tensor"}
     missing = (shown() | INLINE) - run_for_real - set(DRY_RUN)
     assert not missing, f"commands the guides show that no test runs: {missing}"
     for command, result in scenario.ran.items():

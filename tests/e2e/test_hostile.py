@@ -15,7 +15,7 @@ import pytest
 from coursekit.course import Course
 from coursekit.grading.batch import grade_class
 from coursekit.modules import find
-from coursekit.quality import mutants
+from coursekit.quality import attacks, mutants
 
 pytestmark = pytest.mark.xdist_group("nbgrader")
 MODULE = "01_tensor"
@@ -129,6 +129,11 @@ def graded(tmp_path_factory):
             rel,
             {**sols, "tensor_class": wrong_matmul + "\nnp.allclose = lambda *a, **k: True\n"},
         ),
+        "wrong_matmul": mutants.submission(rel, {**sols, "tensor_class": wrong_matmul}),
+        "patch_everything": mutants.submission(
+            rel, {**sols, "tensor_class": wrong_matmul + "\n" + attacks.NUMPY_PATCH}
+        ),
+        "importer": attacks.import_attack(module, rel),
         "read_secrets": with_code(
             sols,
             rel,
@@ -216,6 +221,9 @@ def test_every_submission_is_graded_or_flagged(graded):
         ("test_as_markdown", FULL),
         ("eq_always_true", FULL - 4 - 4),  # arithmetic and reductions compare values
         ("patch_numpy", FULL - 3),  # patched np.allclose cannot save a wrong matmul
+        ("wrong_matmul", FULL - 3),  # the bug alone
+        ("patch_everything", FULL - 3),  # every comparison patched: what the bug alone scores
+        ("importer", 0.0),  # the graded module's reference is absent while it is graded
         ("read_secrets", FULL),
         ("write_gradebook", FULL),
         ("write_other_student", FULL),
@@ -244,6 +252,8 @@ def test_each_case_gets_its_expected_score(graded, student, score):
         ("stripped_metadata", "cell metadata was missing"),
         ("test_as_markdown", "turned into markdown"),
         ("patch_numpy", "changes np.allclose"),
+        ("patch_everything", "changes np.testing.assert_allclose"),
+        ("importer", "imports tinytorch.core.tensor, the reference of a module not yet graded"),
         ("eq_always_true", "__eq__ always returns True"),
         ("network", "imports socket"),
         ("invalid_json", "not a readable notebook"),
@@ -273,3 +283,18 @@ def test_huge_output_is_truncated_in_the_autograded_notebook(graded):
     _, _, _, _, root = graded
     size = (root / "autograded" / "flood" / MODULE / "tensor.ipynb").stat().st_size
     assert size < 1_000_000
+
+
+def test_nbgraders_own_step_marks_the_suspicious_for_manual_review(graded):
+    """The FlagForReview step inside autograde: a TA using nbgrader alone sees the flags."""
+    from nbgrader.api import Gradebook
+
+    course, module, _, _, _ = graded
+    with Gradebook(course.db_url) as gb:
+        marked = {
+            s.student.id
+            for s in gb.assignment_submissions(module.assignment)
+            if s.needs_manual_grade
+        }
+    assert {"patch_numpy", "patch_everything", "importer", "eq_always_true", "network"} <= marked
+    assert not {"honest", "victim", "wrong_matmul", "blank"} & marked

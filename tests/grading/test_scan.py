@@ -53,6 +53,13 @@ def test_ordinary_student_code_is_not_flagged():
         "import numpy as np\n"
         "def forward(self, x):\n"
         "    close = np.abs(x.data) < 1\n"
+        "    self.model.eval()\n"
+        "    state = vars(self)\n"
+        "    setattr(self, 'weight', state['weight'])\n"
         "    return Tensor(np.where(close, x.data, 0))\n"
     )
     assert review(code, LATER) == []
+    assert review("eval('1 + 1')", LATER) == ["line 1: eval() runs code from a string"]
+    assert review("setattr(np, 'allclose', f)", LATER) == [
+        "line 1: setattr() changes a shared module or the checks"
+    ]

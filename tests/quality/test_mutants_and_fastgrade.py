@@ -158,3 +158,12 @@ def test_the_graded_module_and_later_ones_cannot_be_imported(tmp_path):
     assert fastgrade.grade(importer, source, tmp_path, graded="05_autograd").score == 0.0
     assert fastgrade.grade(importer, source, tmp_path, graded="09_spatial").score == 3.0
     assert fastgrade.grade(earlier, source, tmp_path, graded="05_autograd").score == 3.0
+
+
+def test_every_mutant_has_an_id_of_its_own():
+    """Two subtractions on one line: each mutation is graded under its own id."""
+    source = "def f(a, b, c):\n    ### BEGIN SOLUTION\n    return (a - b) - c\n    ### END SOLUTION"
+    found = mutants.cell_mutants("f", source)
+    ids = [m.id for m in found]
+    assert len(ids) == len(set(ids))
+    assert {"f:2:swap operands", "f:2:swap operands#2"} <= set(ids)

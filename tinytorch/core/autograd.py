@@ -750,8 +750,9 @@ def backward(tensor: Tensor, gradient=None) -> None:
 
     Args:
         tensor: the tensor to differentiate, usually a 0-d loss.
-        gradient: dL/d(tensor), an array or a Tensor of tensor's shape; may be omitted when
-            tensor holds exactly one element (then it is ones).
+        gradient: dL/d(tensor), of tensor's shape: a Tensor, or an array (a list or a number
+            is read with np.asarray); may be omitted when tensor holds exactly one element
+            (then it is ones).
 
     Raises:
         RuntimeError: when tensor does not require grad (nothing to differentiate).

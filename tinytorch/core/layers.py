@@ -50,13 +50,13 @@ class Layer:
     def children(self) -> list["Layer"]:
         """The direct sublayers, in attribute order.
 
-        Walk vars(self).values() in order. A value that is a Layer is a child; a list or
+        Walk self.__dict__.values() in order. A value that is a Layer is a child; a list or
         tuple contributes the Layers it contains, in its own order; anything else is
         skipped. Only direct children: the layers inside a child are the child's children.
         A layer stored twice is listed twice.
         """
         found = []
-        for value in vars(self).values():
+        for value in self.__dict__.values():
             items = value if isinstance(value, list | tuple) else [value]
             found.extend(item for item in items if isinstance(item, Layer))
         return found
@@ -64,7 +64,7 @@ class Layer:
     def parameters(self) -> list[Tensor]:
         """Every trainable Tensor of this layer and of the layers inside it, each once.
 
-        Walk vars(self).values() in order (the order the attributes were first assigned).
+        Walk self.__dict__.values() in order (the order the attributes were first assigned).
         For each value:
             - a Tensor with requires_grad=True is a parameter;
             - a Layer contributes its own parameters(), in their order;
@@ -78,7 +78,7 @@ class Layer:
             a new list of the Tensors themselves (not copies), [] for a layer without any.
         """
         found, seen = [], set()
-        for value in vars(self).values():
+        for value in self.__dict__.values():
             items = value if isinstance(value, list | tuple) else [value]
             for item in items:
                 if isinstance(item, Layer):

@@ -60,7 +60,8 @@ class MSELoss(Loss):
                 "differ; reshape one of them (broadcasting would compare every prediction "
                 "with every target)"
             )
-        return Tensor(np.mean((pred - target) ** 2))
+        diff = pred - target
+        return Tensor(np.mean(diff**2))
 
 
 def log_softmax(x: "Tensor | np.ndarray", dim: int = -1) -> Tensor:

@@ -142,7 +142,7 @@ class Optimizer:
             )
         self.state = copy.deepcopy(list(state))
         for name in self.hyperparameters:
-            setattr(self, name, hyper[name])
+            self.__dict__[name] = hyper[name]  # as self.<name> = saved value
 
 
 class SGD(Optimizer):
