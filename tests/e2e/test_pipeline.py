@@ -5,7 +5,7 @@ import csv
 import pytest
 
 from coursekit.modules import find
-from coursekit.quality import gates
+from coursekit.quality import leaks
 from coursekit.simulation import demo
 
 MODULE = "01_tensor"
@@ -44,15 +44,15 @@ def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
 @pytest.mark.xdist_group("nbgrader")
 def test_feedback_never_shows_hidden_tests_but_says_what_failed(class_run):
     module, course, scores, files, _ = class_run
-    _, hidden = gates.secret_lines(course.source_notebook(module))
+    _, hidden = leaks.secret_lines(course.source_notebook(module))
     assert hidden, "no hidden lines to look for"
     feedback = files["feedback"]
     pages = sorted(feedback.rglob("*.html"))
     assert len(pages) == len(scores)
-    assert gates.leaks_in(feedback, hidden, "hidden test") == []
+    assert leaks.leaks_in(feedback, hidden, "hidden test") == []
     subtle = [p.student.id for p in demo.CLASS if p.kind.startswith("subtly")]
     for sid in subtle:
-        text = gates.visible_text(feedback / sid / module.assignment / f"{module.name}.html")
+        text = leaks.visible_text(feedback / sid / module.assignment / f"{module.name}.html")
         assert "A hidden test failed:" in text
 
 
