@@ -405,6 +405,30 @@ def test_5_student_reads_her_feedback_without_hidden_tests(people, hub, referenc
     assert "A hidden test failed" not in text  # full marks: nothing to explain
 
 
+def test_6_the_terminal_alone_does_steps_3_to_5_again(hub):
+    """`coursekit hub grade --collect --feedback`: for an instructor who skips the formgrader.
+
+    Nothing changed since the walk, so nothing is graded again (grading resumes), and the
+    feedback is generated and released anew; the course stays the instructor's.
+    """
+    instance = hub.instance
+    env = dict(os.environ, TINYTORCH_HUB_ROOT=str(instance.root), COLUMNS="160")
+    command = [sys.executable, "-m", "coursekit", "hub", "grade", MODULE, "--name", instance.name]
+    done = subprocess.run(
+        [*command, "--collect", "--feedback"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 graded, 2 unchanged" in done.stdout, done.stdout
+    assert f"Feedback for {MODULE} generated and released" in done.stdout
+    owner = instance.course_root.stat().st_uid
+    for path in (instance.course_root / "feedback").rglob("*"):
+        assert path.stat().st_uid == owner, path
+
+
 # --- what a student's server can reach --------------------------------------------------------
 
 PROBE = """
