@@ -223,8 +223,16 @@ def modal_text(page) -> str:
     """The formgrader's result dialog (success or error), then closed."""
     modal = page.locator("#success-modal, #error-modal")
     modal.wait_for()
-    text = modal.inner_text()
-    return text
+    # Shown and done moving (Bootstrap fades and slides it in), so the screenshot shows it.
+    page.wait_for_function(
+        """() => {
+            const m = document.querySelector('#success-modal, #error-modal');
+            if (!m || !m.classList.contains('in') || getComputedStyle(m).opacity !== '1') return false;
+            const t = getComputedStyle(m.querySelector('.modal-dialog')).transform;
+            return t === 'none' || t === 'matrix(1, 0, 0, 1, 0, 0)';
+        }"""
+    )
+    return modal.inner_text()
 
 
 def close_modal(page) -> None:
