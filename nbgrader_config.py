@@ -87,13 +87,13 @@ c.GenerateFeedback.preprocessors = [
 ]
 
 # Late policy: 15 minutes' grace, then 10% of the notebook's max score per started day late,
-# nothing after 5 days. Penalties are computed at autograde (coursekit/plugins/late.py).
+# nothing after 5 days. Penalties are computed at autograde (coursekit/plugins/late.py), from
+# the due date in schedule.toml (every grading command copies it into the gradebook).
 c.AssignLatePenalties.plugin_class = "coursekit.plugins.late.CoursePolicyLatePenalty"
 c.CoursePolicyLatePenalty.grace_minutes = 15
 c.CoursePolicyLatePenalty.percent_per_day = 10
 c.CoursePolicyLatePenalty.max_days = 5
 
 # LMS exports: `coursekit export` (or `nbgrader export --exporter=...CanvasExportPlugin`).
-# Map assignment names to Canvas assignment ids (the number in the assignment's URL); an
-# assignment without an id is written without one and Canvas creates a new column for it.
-c.CanvasExportPlugin.assignment_ids = {}
+# Each module's Canvas assignment id is in schedule.toml (`canvas = 123456`), with its dates;
+# an assignment without one is written without it and Canvas creates a new column for it.

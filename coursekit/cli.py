@@ -11,12 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
+from rich.markup import escape
 
 from .modules import REPO, discover, find
-from .tools import put_tools_on_path
+from .schedule import Refused, ScheduleError
+from .tools import output_console, put_tools_on_path
 
-console = Console()
+console = output_console()
 
 
 def _course(args):
@@ -31,7 +32,9 @@ def _course(args):
 def cmd_build(args) -> int:
     from .authoring.build import build
 
-    console.print(f"[bold]Regenerating source/, release/, tinytorch/, solutions/ in {args.root}")
+    console.print(
+        f"[bold]Regenerating source/, release/, tinytorch/, solutions/, otter/ in {args.root}"
+    )
     build(args.root, root=args.root, execute_solutions=not args.no_execute, log=console.print)
     console.print("[green]done[/green]")
     return 0
@@ -62,6 +65,12 @@ def cmd_gates(args) -> int:
     return run_gates(args.root, args.modules, survivors=args.survivors, console=console)
 
 
+def cmd_otter(args) -> int:
+    from .otter import commands
+
+    return commands.run(args, console)
+
+
 # --- grading and the TA's work --------------------------------------------------------------
 
 
@@ -89,16 +98,14 @@ def cmd_feedback(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from .plugins.exporters import EXPORTERS
+    from .ta import export
 
     course = _course(args)
-    out = args.out or course.gradebook_dir
-    for fmt in args.format:
-        plugin, filename = EXPORTERS[fmt]
-        target = Path(out) / filename
-        course.nbgrader("export", f"--exporter={plugin}", f"--to={target}")
-        console.print(f"{fmt}: {target}")
-    return 0
+    if args.modules:
+        modules = [find(name, args.root) for name in args.modules]
+    else:
+        modules = export.exported_modules(course, discover(args.root))
+    return export.run(course, modules, args.format, args.out, console)
 
 
 def cmd_report(args) -> int:
@@ -111,15 +118,76 @@ def cmd_report(args) -> int:
 
 
 def cmd_release_solutions(args) -> int:
-    from .ta.solutions import publish_solutions
+    from .ta.solutions import FORCING, publish_solutions, too_early
 
+    course = _course(args)
     module = find(args.assignment, args.root)
+    reason = too_early(course, module.assignment) if args.force else None
+    if reason:
+        console.print(f"[yellow]Forced: {escape(reason)}")
+        console.print(f"[yellow]{escape(FORCING.format(a=module.assignment))}")
     where = publish_solutions(args.root, module.assignment, force=args.force)
     console.print(
         f"Published solutions of {module.assignment} as {module.assignment}-solution in {where}"
     )
     console.print(f"Students: nbgrader fetch_assignment {module.assignment}-solution")
     return 0
+
+
+def cmd_release_assignment(args) -> int:
+    from .ta.release import release_assignment
+
+    course = _course(args)
+    module = find(args.assignment, args.root)
+    again = release_assignment(course, module, force=args.force)
+    due = course.schedule.local(course.due(module))
+    verb = "Released again (students who fetched it keep their copy)" if again else "Released"
+    console.print(
+        f"{verb}: {module.assignment}, due {due}, in {course.outbound(module.assignment)}"
+    )
+    console.print(f"Students: nbgrader fetch_assignment {module.assignment}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    course = _course(args)
+    module = find(args.assignment, args.root)
+    log = course.nbgrader("collect", module.assignment, "--update")
+    collected = sorted(
+        {
+            line.split("Collecting submission:")[1].split()[0]
+            for line in log.splitlines()
+            if "Collecting submission:" in line
+        }
+    )
+    console.print(
+        f"{module.assignment}: collected {len(collected)} new or newer submission(s)"
+        + (f": {', '.join(collected)}" if collected else "")
+        + f" into {course.folder('submitted')}/<student>/{module.assignment}/"
+    )
+    return 0
+
+
+def cmd_schedule(args) -> int:
+    from .ta.release import schedule_table
+
+    course = _course(args)
+    table, problems = schedule_table(course, discover(args.root))
+    console.print(table)
+    for problem in problems:
+        console.print(f"[yellow]{escape(problem)}")
+    return 0
+
+
+def cmd_flags(args) -> int:
+    import getpass
+
+    from .grading.command import run_flags
+
+    course = _course(args)
+    module = find(args.assignment, args.root)
+    who = args.by or getpass.getuser()
+    return run_flags(course, module, args.clear, args.all, who, console)
 
 
 def cmd_demo(args) -> int:
@@ -169,8 +237,10 @@ def parser() -> argparse.ArgumentParser:
     def assignment(p: argparse.ArgumentParser) -> None:
         p.add_argument("assignment", help="module: 01_tensor, tensor or 1")
 
-    p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/")
-    p.add_argument("--no-execute", action="store_true", help="do not execute solution notebooks")
+    p = verb("build", cmd_build, "regenerate source/, release/, tinytorch/, solutions/, otter/")
+    p.add_argument(
+        "--no-execute", action="store_true", help="skip running each solution as a check"
+    )
     verb("check", cmd_check, "fail when a generated file differs from what the masters make")
     p = verb("try", cmd_try, "run a master's cells, hidden tests included, as grading will")
     p.add_argument("module", help="module: 01_tensor, tensor or 1")
@@ -178,17 +248,57 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("modules", nargs="*", help="modules to gate (default: all)")
     p.add_argument("--survivors", action="store_true", help="list the mutants no test kills")
 
+    p = verb("otter", cmd_otter, "otter-grader and Gradescope: build, gates, grade (otter X -h)")
+    p.add_argument("action", choices=("build", "gates", "grade"))
+    p.add_argument(
+        "modules", nargs="*", help="build, gates: modules (default: all); grade: one module"
+    )
+    p.add_argument(
+        "--submissions",
+        type=Path,
+        help="grade: folder of <student>/<assignment>/ submissions (default: otter-submitted/)",
+    )
+
     p = verb("roster", cmd_roster, "create or update students from a Canvas gradebook export")
     p.add_argument("csv", type=Path, help="the CSV from Canvas: Grades > Export")
     p.add_argument("--dry-run", action="store_true", help="show what would change; write nothing")
-    p = verb("autograde", cmd_autograde, "grade a class: intake, contained workers, resumable")
+    verb("schedule", cmd_schedule, "each module's release and due dates, and where it stands")
+    p = verb(
+        "release-assignment",
+        cmd_release_assignment,
+        "put a module in the exchange for students, once its release date has come",
+    )
+    assignment(p)
+    p.add_argument(
+        "--force", action="store_true", help="release before the release date or without a due date"
+    )
+    p = verb("collect", cmd_collect, "copy every student's latest submission into submitted/")
+    assignment(p)
+    p = verb(
+        "autograde",
+        cmd_autograde,
+        "grade a class: intake, contained workers, resumable; regrades when the submission, "
+        "the tests or the due date changed",
+    )
     assignment(p)
     p.add_argument("--jobs", type=int, default=2, help="grading workers (default 2)")
-    p.add_argument("--force", action="store_true", help="regrade students already graded")
+    p.add_argument("--force", action="store_true", help="regrade every student, changed or not")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p = verb("flags", cmd_flags, "what needs a human on an assignment; --clear once you looked")
+    assignment(p)
+    p.add_argument("--clear", metavar="STUDENT", help="clear this student's open flags")
+    p.add_argument("--by", help="who clears them (default: your login)")
+    p.add_argument("--all", action="store_true", help="also list cleared flags")
     p = verb("feedback", cmd_feedback, "feedback without hidden tests, released to students")
     assignment(p)
-    p = verb("export", cmd_export, "grades for the LMS: Canvas import CSV and a plain CSV")
+    p = verb(
+        "export",
+        cmd_export,
+        "grades for the LMS (Canvas import CSV and a plain CSV) of the released or graded modules",
+    )
+    p.add_argument(
+        "modules", nargs="*", help="modules to export (default: the released or graded ones)"
+    )
     p.add_argument(
         "--format",
         action="append",
@@ -199,9 +309,18 @@ def parser() -> argparse.ArgumentParser:
     p = verb("report", cmd_report, "TA report: totals, test pass rates, histogram, HTML")
     assignment(p)
     p.add_argument("--out", type=Path, help="folder (default: gradebook/reports/<assignment>)")
-    p = verb("release-solutions", cmd_release_solutions, "after the deadline: publish solutions")
+    p = verb(
+        "release-solutions",
+        cmd_release_solutions,
+        "publish a module's solution once its late window (due date, grace, late days) closed",
+    )
     assignment(p)
-    p.add_argument("--force", action="store_true", help="publish before the due date")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="publish now: late students still in the window could copy it (their "
+        "submissions are flagged 'matches the released solution')",
+    )
 
     p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
@@ -222,8 +341,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="grade: grading workers (default 2)")
     p.add_argument("--collect", action="store_true", help="grade: nbgrader collect first")
     p.add_argument("--feedback", action="store_true", help="grade: then generate and release")
-    p = verb("bench", cmd_bench, "benchmarks: grading, training, conv or tokenizer (bench X -h)")
-    p.add_argument("which", choices=("grading", "training", "conv", "tokenizer"))
+    p = verb(
+        "bench",
+        cmd_bench,
+        "benchmarks: grading, training, conv, tokenizer, transformer or generation (-h)",
+    )
+    p.add_argument(
+        "which", choices=("grading", "training", "conv", "tokenizer", "transformer", "generation")
+    )
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top
 
@@ -233,7 +358,11 @@ def main(argv: list[str] | None = None) -> int:
     if getattr(args, "format", "x") is None:
         args.format = ["canvas", "plain"]
     put_tools_on_path()
-    return args.func(args)
+    try:
+        return args.func(args)
+    except (Refused, ScheduleError, FileNotFoundError) as why:
+        console.print(f"[red]{escape(str(why))}")
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,14 +1,15 @@
 """The course: one owner for everything `nbgrader_config.py` says and every path under it.
 
 A `Course` is a course folder nbgrader can grade in (the repository itself, or a scratch
-copy made by the tests and the demo). It loads `nbgrader_config.py` once, without side
-effects, and answers the course id, the gradebook URL, the exchange, the folders, the
-sandbox limits and the students' scores; nothing else in the tooling reads the config file
-or builds those paths.
+copy made by the tests and the demo). It loads `nbgrader_config.py` and `schedule.toml`
+once, without side effects, and answers the course id, the gradebook URL, the exchange, the
+folders, the sandbox limits, the late policy, each module's dates and the students' scores;
+nothing else in the tooling reads those files or builds those paths.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from dataclasses import dataclass
 from functools import cached_property
@@ -20,10 +21,12 @@ from nbgrader.api import Gradebook, MissingEntry
 from traitlets.config import Config
 from traitlets.config.loader import PyFileConfigLoader
 
+from . import schedule as schedule_file
 from .modules import REPO, Module
 from .tools import run_nbgrader, write_notebook
 
 CONFIG_FILE = "nbgrader_config.py"
+SOLUTION_SUFFIX = "-solution"  # a module's published solution is the assignment NN_name-solution
 STAGING = "staging"  # nbgrader's submitted_directory while grading: intake's repaired copies
 
 
@@ -42,10 +45,17 @@ class Score:
     raw_score: float = 0.0
     late_penalty: float = 0.0
     seconds_late: float = 0.0
+    days_late: int = 0  # started days late under the late policy (0 inside the grace period)
 
     @property
     def late(self) -> bool:
-        return self.seconds_late > 0
+        """Late under the policy: after the due date and past the grace period."""
+        return self.days_late > 0
+
+    @property
+    def in_grace(self) -> bool:
+        """After the due date but inside the grace period: on time, no penalty."""
+        return self.seconds_late > 0 and self.days_late == 0
 
 
 def gradebook_missing(db_url: str) -> bool:
@@ -66,10 +76,19 @@ class Course:
         self.root = Path(root).absolute()
 
     @classmethod
-    def scratch(cls, dest: Path, modules: list[Module], repo: Path = REPO) -> Course:
-        """A fresh copy of the course for `modules`, with a gradebook that knows them."""
+    def scratch(
+        cls, dest: Path, modules: list[Module], repo: Path = REPO, schedule: dict | None = None
+    ) -> Course:
+        """A fresh copy of the course for `modules`, with a gradebook that knows them.
+
+        The repository's schedule is not copied (its dates are the real semester's): give
+        `schedule` ({assignment: {"release": datetime, "due": datetime}}) to have one.
+        """
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / CONFIG_FILE, dest / CONFIG_FILE)
+        if schedule:
+            text = schedule_file.dump(schedule)
+            (dest / schedule_file.SCHEDULE_FILE).write_text(text, encoding="utf-8")
         (dest / "gradebook").mkdir(exist_ok=True)
         for module in modules:
             for folder in ("masters", "source"):
@@ -109,6 +128,57 @@ class Course:
 
         return Sandbox(config=self.config)
 
+    def late_policy(self):
+        """The late policy nbgrader applies at autograde (`c.CoursePolicyLatePenalty...`)."""
+        from .plugins.late import CoursePolicyLatePenalty
+
+        return CoursePolicyLatePenalty(config=self.config)
+
+    # --- the schedule ---------------------------------------------------------------------
+
+    @cached_property
+    def schedule(self) -> schedule_file.Schedule:
+        """Each module's release and due dates (`schedule.toml`; empty when there is none)."""
+        return schedule_file.load(self.root)
+
+    def due(self, module: Module | str) -> dt.datetime | None:
+        """The module's due date (UTC) from the schedule, or None."""
+        return self.schedule[_name(module)].due
+
+    def late_window_closes(self, module: Module | str) -> dt.datetime | None:
+        """When the last late submission that can still earn points is past: the due date,
+        plus the longest extension the gradebook records, plus the grace period and the
+        policy's days. None without a due date."""
+        due = self.due(module)
+        if due is None:
+            return None
+        return due + self.longest_extension(module) + self.late_policy().window()
+
+    def longest_extension(self, module: Module | str) -> dt.timedelta:
+        """The longest extension granted on this assignment in the gradebook (nbgrader's own
+        `SubmittedAssignment.extension`), zero when none."""
+        if not self.has_gradebook():
+            return dt.timedelta(0)
+        with Gradebook(self.db_url) as gb:
+            try:
+                subs = gb.find_assignment(_name(module)).submissions
+            except MissingEntry:
+                return dt.timedelta(0)
+            return max((s.extension for s in subs if s.extension), default=dt.timedelta(0))
+
+    def outbound(self, name: str) -> Path:
+        """Where a released assignment sits in the exchange, for students to fetch."""
+        return self.exchange / self.course_id / "outbound" / name
+
+    def released(self, module: Module | str) -> bool:
+        """True when students can fetch the module: its release is in the exchange."""
+        return self.outbound(_name(module)).is_dir()
+
+    def published_solution(self, module: Module | str) -> Path | None:
+        """The module's solution as students can fetch it from the exchange, or None."""
+        folder = self.outbound(_name(module) + SOLUTION_SUFFIX)
+        return folder if folder.is_dir() else None
+
     # --- folders ----------------------------------------------------------------------------
 
     def folder(self, kind: str, module: Module | None = None, student: str | None = None) -> Path:
@@ -142,14 +212,32 @@ class Course:
 
         `generate_assignment` is what stores the hidden tests; a fresh clone's gradebook has
         never seen it, so grading commands call this first. It rewrites release/ with the
-        same bytes the build produced.
+        same bytes the build produced. The gradebook's due date (what nbgrader's late
+        penalties count from) is then set from the schedule, which owns it: a due date set
+        another way (`nbgrader db assignment add --duedate`) is replaced.
         """
         self.nbgrader("generate_assignment", module.assignment, "--force")
+        due = self.due(module)
+        with Gradebook(self.db_url) as gb:
+            # nbgrader stores due dates as naive UTC.
+            naive = due.astimezone(dt.UTC).replace(tzinfo=None) if due else None
+            gb.update_or_create_assignment(module.assignment, duedate=naive)
 
     def submit_directly(
-        self, student: str, module: Module, nb: NotebookNode, timestamp: str | None = None
+        self,
+        student: str,
+        module: Module,
+        nb: NotebookNode,
+        timestamp: str | None = None,
+        enrol: bool = True,
     ) -> Path:
-        """Place a notebook in submitted/ as `nbgrader collect` would (no exchange)."""
+        """Place a notebook in submitted/ as `nbgrader collect` would (no exchange).
+
+        The student is put on the roster (the gradebook's students) unless `enrol` is False.
+        """
+        if enrol:
+            with Gradebook(self.db_url) as gb:
+                gb.update_or_create_student(student)
         folder = self.folder("submitted", module, student)
         folder.mkdir(parents=True, exist_ok=True)
         write_notebook(nb, folder / module.notebook)
@@ -162,7 +250,8 @@ class Course:
 
     def scores(self, module: Module | str) -> dict[str, Score]:
         """Every student's result for one assignment (a module or its name), from the gradebook."""
-        assignment = module if isinstance(module, str) else module.assignment
+        assignment = _name(module)
+        policy = self.late_policy()
         found = {}
         with Gradebook(self.db_url) as gb:
             for student in gb.students:
@@ -184,5 +273,10 @@ class Course:
                     raw_score=sub.score or 0.0,
                     late_penalty=sub.late_submission_penalty or 0.0,
                     seconds_late=sub.total_seconds_late or 0.0,
+                    days_late=policy.days_late(sub.total_seconds_late or 0.0),
                 )
         return found
+
+
+def _name(module: Module | str) -> str:
+    return module if isinstance(module, str) else module.assignment

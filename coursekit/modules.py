@@ -24,6 +24,7 @@ class Module:
     integration: tuple[str, ...] = ()  # test cells that check the tasks together (capped)
     equivalent: dict = field(default_factory=dict)  # mutant id -> why it changes nothing
     foundation: dict = field(default_factory=dict)  # task -> why other tasks' tests need it
+    data: tuple[str, ...] = field(default_factory=tuple)  # datasets/ files its tests read
 
     @property
     def assignment(self) -> str:
@@ -65,6 +66,7 @@ def load_module(master_dir: Path) -> Module:
         integration=tuple(meta.get("integration", [])),
         equivalent=dict(meta.get("equivalent", {})),
         foundation=dict(meta.get("foundation", {})),
+        data=tuple(meta.get("data", [])),
     )
     if master_dir.name != module.assignment:
         raise ValueError(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import nbformat
 from nbformat import NotebookNode
+from rich.console import Console
 
 
 def tool_env(**extra: str) -> dict[str, str]:
@@ -51,3 +52,10 @@ def put_tools_on_path() -> None:
     """Make this environment's tools win for this process and its children (nbgrader's
     Gradebook runs `alembic` by name, also when Python was started as .venv/bin/python)."""
     os.environ["PATH"] = tool_env()["PATH"]
+
+
+def output_console() -> Console:
+    """The console for a command's output: rich never wraps a message (a path or a command
+    stays whole), and piped or in a log, tables are wide enough to keep one line per row."""
+    console = Console(soft_wrap=True)
+    return console if console.is_terminal else Console(width=200, soft_wrap=True)

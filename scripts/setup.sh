@@ -9,6 +9,17 @@ import sys
 if sys.version_info[:2] != (3, 11):
     sys.exit(f"TinyTorch's grading environment is pinned for Python 3.11, found {sys.version.split()[0]}")
 PYCHECK
+# tmux: the TinyTalks dashboard's test runs it in a terminal as a person would
+# (tests/milestones/test_milestones_transformer.py). Installed with apt when missing and
+# possible; otherwise that test says what is missing.
+if ! command -v tmux >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux) >/dev/null \
+            || echo "warning: could not install tmux (apt-get); the dashboard's terminal test needs it" >&2
+    else
+        echo "warning: tmux is not installed; the dashboard's terminal test needs it (apt-get install tmux)" >&2
+    fi
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.lock

@@ -39,6 +39,13 @@ def pytest_terminal_summary(terminalreporter):
     terminalreporter.section("integrity gates")
     for path in reports:
         r = json.loads(path.read_text())
+        if "otter" in r:  # tests/otter/test_gates.py: the same submissions through otter run
+            o = r["otter"]
+            terminalreporter.write_line(
+                f"{r['module']}: otter run: solution {o['scores'].get('solution')}, blank "
+                f"{o['scores'].get('blank')}, import {o['scores'].get('importer')}, patch "
+                f"{o['scores'].get('patcher')}={o['bug']}, {o['seconds']} s per submission"
+            )
         if "killed" not in r:  # an interrupted run recorded only part of the figures
             continue
         terminalreporter.write_line(

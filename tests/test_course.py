@@ -42,3 +42,29 @@ def test_the_late_penalty_never_takes_a_score_below_zero():
     assert penalised(18, 2) == 16
     assert penalised(1, 2) == 0
     assert penalised(None, None) == 0
+
+
+def test_grading_commands_give_the_gradebook_the_schedules_due_date(tmp_path):
+    """What the TA found: a due date set only with `nbgrader db assignment add` did
+    nothing for the course's own commands. The schedule owns it now, and every grading
+    command (through ensure_assignment) puts it into the gradebook, where nbgrader's late
+    penalties read it."""
+    import datetime as dt
+
+    from nbgrader.api import Gradebook
+
+    from coursekit import schedule
+    from coursekit.modules import find
+
+    module = find("01_tensor")
+    due = dt.datetime(2027, 1, 25, 23, 59, tzinfo=dt.UTC)
+    course = Course.scratch(tmp_path / "c", [module], schedule={module.assignment: {"due": due}})
+    course.nbgrader("db", "assignment", "add", "01_tensor", "--duedate=2030-01-01 00:00:00 UTC")
+    course.ensure_assignment(module)
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_assignment("01_tensor").duedate == due.replace(tzinfo=None)
+    later = due + dt.timedelta(days=2)
+    (course.root / schedule.SCHEDULE_FILE).write_text(schedule.dump({"01_tensor": {"due": later}}))
+    Course(course.root).ensure_assignment(module)
+    with Gradebook(course.db_url) as gb:
+        assert gb.find_assignment("01_tensor").duedate == later.replace(tzinfo=None)

@@ -2,7 +2,7 @@
 
 Exit codes: 0 success; 1 the work is not there yet (a failing test, unfinished code, a
 milestone that missed its target); 2 wrong usage or something needed first (a module not
-fetched, an earlier module not exported).
+fetched, an earlier module not exported); 130 stopped by Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 from rich.table import Table
 
-from . import __version__, export, kernel, milestones, notebooks, status, testing
-from .errors import FAILURE, PREREQUISITE, TitoError
+from . import __version__, exchange, export, kernel, milestones, notebooks, status, testing
+from .errors import FAILURE, INTERRUPTED, PREREQUISITE, TitoError
 from .paths import home, package_home, shown
 from .ui import console, fail, ok_mark, say
 
@@ -42,8 +42,19 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def warn_copies(module: notebooks.ModuleNotebook) -> None:
+    """Name the other notebooks of the module in its folder: nothing uses or grades them."""
+    for copy in notebooks.copies(module.path.parent, module.assignment):
+        say(
+            f"warning: {shown(copy)} is another notebook of {module.assignment}: tito and "
+            f"grading use {module.path.name} only, so your work in it counts for nothing.",
+            "yellow",
+        )
+
+
 def cmd_test(args: argparse.Namespace) -> int:
     module = notebooks.own(home(), args.module)
+    warn_copies(module)
     root = package_home()
     say(f"Running {shown(module.path)} with tinytorch from your package {shown(root)}")
     run = testing.run(module, root, timeout=args.timeout)
@@ -72,7 +83,9 @@ def show_run(run: testing.TestRun, verbose: bool) -> None:
             where = f" (line {cell['line']})" if cell["line"] else ""
             kind = "" if cell["kind"] == "test" else f" ({cell['kind']} cell, not a test)"
             error = cell["error"]
-            if error == "NotImplementedError":
+            if error.startswith("NotImplementedError") and cell.get("task"):
+                error += f" (task {cell['task']} still holds its stub: write that code first)"
+            elif error.startswith("NotImplementedError"):
                 error += " (a task it uses still holds its stub: write that code first)"
             say(f"{cell['name']}{kind}{where}: {error}", style="red")
     for name, file in run.imports.items():
@@ -90,6 +103,7 @@ def show_run(run: testing.TestRun, verbose: bool) -> None:
 
 def cmd_export(args: argparse.Namespace) -> int:
     module = notebooks.own(home(), args.module)
+    warn_copies(module)
     return _report_export(module, export.write_module(module, force=args.force), "own")
 
 
@@ -137,6 +151,8 @@ def cmd_milestone(args: argparse.Namespace) -> int:
         say(f"{milestone.name}: the historical result appeared on your tinytorch.", "green")
     elif code == FAILURE:
         say(f"{milestone.name}: the result missed its target (see the table above).", "red")
+    elif code == INTERRUPTED:
+        say(f"{milestone.name}: stopped by Ctrl-C before its result could be judged.", "yellow")
     return code
 
 
@@ -153,6 +169,42 @@ def cmd_setup(args: argparse.Namespace) -> int:
         say("It is in place.", "green")
     else:
         say("Not written yet: run tito setup --write, then restart your kernel.", "yellow")
+    return _setup_nbgrader(args.write)
+
+
+def _setup_nbgrader(write: bool) -> int:
+    """The student's nbgrader configuration: the course id and the exchange."""
+    wanted, path = exchange.settings(), exchange.config_file()
+    if wanted.exchange is None:
+        say(
+            f"nbgrader: the course's exchange is not known here ({exchange.EXCHANGE_ENV} is not "
+            "set). On the course's JupyterHub it is set for you; elsewhere ask your instructor "
+            f"for the exchange folder and run: export {exchange.EXCHANGE_ENV}=FOLDER",
+            "yellow",
+        )
+        return PREREQUISITE
+    say(
+        f"nbgrader fetches and submits course {wanted.course_id} through the exchange "
+        f"{wanted.exchange}, as {shown(path)} says:"
+    )
+    for line in wanted.text().splitlines()[2:]:
+        say("  " + line)
+    if not wanted.exchange.is_dir():
+        say(f"warning: {wanted.exchange} does not exist yet: ask your instructor.", "yellow")
+    if exchange.is_set_up(wanted):
+        say("It is in place.", "green")
+    elif path.exists() and not exchange.written_by_tito(path):
+        say(
+            f"{shown(path)} exists and was not written by tito, so it is left as it is: add "
+            "the two lines above to it.",
+            "yellow",
+        )
+        return PREREQUISITE if write else 0
+    elif write:
+        exchange.write(wanted, path)
+        say(f"Wrote {shown(path)}. Fetch a module: nbgrader fetch_assignment 01_tensor", "green")
+    else:
+        say("Not written yet: run tito setup --write.", "yellow")
     return 0
 
 
@@ -228,11 +280,14 @@ def parser() -> argparse.ArgumentParser:
     p = command(
         "setup",
         cmd_setup,
-        "make your Jupyter kernels import your package",
+        "set up your kernels and nbgrader for the course",
         "Show (and with --write, write) the IPython startup file that puts your "
-        "package first on sys.path in every kernel.",
+        "package first on sys.path in every kernel, and your nbgrader configuration "
+        "(~/.jupyter/nbgrader_config.py: the course id and the exchange folder, from "
+        "TINYTORCH_COURSE_ID and TINYTORCH_EXCHANGE, which JupyterHub sets), without which "
+        "nbgrader fetch_assignment and submit fail.",
     )
-    p.add_argument("--write", action="store_true", help="write the startup file")
+    p.add_argument("--write", action="store_true", help="write both files")
     return main_parser
 
 
@@ -249,4 +304,4 @@ def main(argv: list[str] | None = None) -> int:
         fail(error.message)
         return error.code
     except KeyboardInterrupt:
-        return 130
+        return INTERRUPTED

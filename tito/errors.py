@@ -4,6 +4,7 @@ from __future__ import annotations
 
 FAILURE = 1  # the work is not there yet: failing tests, unfinished stubs, a missed target
 PREREQUISITE = 2  # usage, or something needed first: a module not fetched or not exported
+INTERRUPTED = 130  # stopped by Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class TitoError(Exception):

@@ -17,6 +17,7 @@ import ast
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -113,8 +114,24 @@ def requirements(script: Path, folder: Path, seen: set[Path] | None = None) -> l
     return found
 
 
+def runnable(tree: ast.Module) -> bool:
+    """True for a script with a top-level `if __name__ == "__main__":` block: a milestone.
+    Helpers the milestones import (`cifar10.py`, the data loader) have none."""
+    return any(
+        isinstance(node, ast.If)
+        and isinstance(node.test, ast.Compare)
+        and isinstance(node.test.left, ast.Name)
+        and node.test.left.id == "__name__"
+        and any(
+            isinstance(c, ast.Constant) and c.value == "__main__" for c in node.test.comparators
+        )
+        for node in tree.body
+    )
+
+
 def discover(folder: Path | None = None) -> list[Milestone]:
-    """Every milestone script, in course order (era folder, then file name)."""
+    """Every milestone script, in course order (era folder, then file name); helper modules
+    in the era folders are not milestones (see `runnable`)."""
     folder = folder or milestones_dir()
     if not folder.is_dir():
         raise TitoError(
@@ -126,7 +143,10 @@ def discover(folder: Path | None = None) -> list[Milestone]:
     for script in sorted(folder.glob("*/*.py")):
         if not ERA.match(script.parent.name) or script.name.startswith("_"):
             continue
-        doc = ast.get_docstring(ast.parse(script.read_text(encoding="utf-8"))) or ""
+        tree = ast.parse(script.read_text(encoding="utf-8"))
+        if not runnable(tree):
+            continue
+        doc = ast.get_docstring(tree) or ""
         summary = doc.splitlines()[0] if doc else ""
         found.append(
             Milestone(script_name(script), script, summary, tuple(requirements(script, folder)))
@@ -212,4 +232,12 @@ def run(milestone: Milestone, root: Path, args: list[str]) -> int:
     if found:
         raise TitoError("\n".join(found), PREREQUISITE)
     command = [sys.executable, str(milestone.script), *args]
-    return subprocess.run(command, cwd=home(), env=_env(root)).returncode
+    # Ctrl-C reaches the script too (same terminal, same process group), and a script may
+    # answer it (the TinyTalks dashboard prints a summary). Waiting through it, rather than
+    # letting subprocess.run kill the script 0.25 s later, leaves the script time to finish.
+    # A Python handler, not SIG_IGN: an ignored signal would stay ignored in the script.
+    previous = signal.signal(signal.SIGINT, lambda number, frame: None)
+    try:
+        return subprocess.run(command, cwd=home(), env=_env(root)).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)

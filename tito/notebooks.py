@@ -58,19 +58,38 @@ def _module_of(path: Path) -> dict:
     return cells.notebook_info(read(path))
 
 
+def _claims(path: Path, assignment: str) -> dict | None:
+    """The notebook's course metadata when it is a notebook of `assignment`, else None."""
+    try:
+        meta = _module_of(path)
+    except TitoError:
+        return None
+    return meta if meta.get("module") == assignment and meta.get("package") else None
+
+
 def _notebook_in(folder: Path, assignment: str) -> ModuleNotebook | None:
-    """The notebook of `assignment` inside `folder`, found by its metadata."""
+    """The notebook of `assignment` inside `folder`: `<name>.ipynb`, the name nbgrader
+    fetched and grades (a copy under another name is never used: see `copies`)."""
     match = ASSIGNMENT.match(assignment)
     if not match or not folder.is_dir():
         return None
-    preferred = folder / f"{match['name']}.ipynb"
-    candidates = [preferred] if preferred.is_file() else []
-    candidates += sorted(p for p in folder.glob("*.ipynb") if p != preferred)
-    for path in candidates:
-        meta = _module_of(path)
-        if meta.get("module") == assignment and meta.get("package"):
-            return ModuleNotebook(assignment, path, meta["package"])
-    return None
+    path = folder / f"{match['name']}.ipynb"
+    meta = _claims(path, assignment) if path.is_file() else None
+    return ModuleNotebook(assignment, path, meta["package"]) if meta else None
+
+
+def copies(folder: Path, assignment: str) -> list[Path]:
+    """Other notebooks of `assignment` in `folder` (`tensor (1).ipynb`, `tensor-Copy1.ipynb`):
+    grading ignores them, so tito names them instead of using one."""
+    match = ASSIGNMENT.match(assignment)
+    if not match or not folder.is_dir():
+        return []
+    expected = folder / f"{match['name']}.ipynb"
+    return [
+        p
+        for p in sorted(folder.glob("*.ipynb"))
+        if p != expected and _claims(p, assignment) is not None
+    ]
 
 
 def fetched(home: Path) -> list[ModuleNotebook]:
@@ -115,6 +134,15 @@ def own(home: Path, name: str) -> ModuleNotebook:
     """The student's own notebook of a module, or a clear message saying how to fetch it."""
     assignment = assignment_name(home, name)
     module = _notebook_in(home / assignment, assignment)
+    found = copies(home / assignment, assignment)
+    if module is None and found:
+        expected = home / assignment / f"{ASSIGNMENT.match(assignment)['name']}.ipynb"
+        raise TitoError(
+            f"{shown(expected)} is missing, but {shown(found[0])} is a notebook of "
+            f"{assignment}. Grading reads {expected.name} only: rename your notebook to "
+            f"{expected.name} (in Jupyter: right-click it, Rename), then run the command again.",
+            PREREQUISITE,
+        )
     if module is None:
         raise TitoError(
             f"{shown(home / assignment)}/ has no notebook of module {assignment}. Fetch it in "

@@ -20,6 +20,7 @@ import warnings
 from pathlib import Path
 
 from . import cells, notebooks
+from .export import TASK
 from .isolation import only_from
 
 OUTPUT_LIMIT = 4000  # characters of a cell's printed output kept for `tito test --verbose`
@@ -41,7 +42,18 @@ STDERR_FAILURE = (
 )
 
 
-def run_cell(index: int, cell: dict, namespace: dict) -> dict:
+def stub_task(error: BaseException, sources: dict[str, str]) -> str | None:
+    """The task whose stub raised `error` (a NotImplementedError): the `# Task <id>:` comment
+    nearest above the raising line, in the innermost notebook cell of the traceback."""
+    for frame in reversed(traceback.extract_tb(error.__traceback__)):
+        if frame.filename in sources and frame.lineno:
+            above = sources[frame.filename].splitlines()[: frame.lineno]
+            found = (TASK.search(line) for line in reversed(above))
+            return next((m.group(1) for m in found if m), None)
+    return None
+
+
+def run_cell(index: int, cell: dict, namespace: dict, sources: dict | None = None) -> dict:
     """Execute one cell; return its outcome (kind, ok, error, line, output, stderr).
 
     A test cell passes when it raises nothing and writes nothing to stderr: nbgrader's rule
@@ -52,14 +64,19 @@ def run_cell(index: int, cell: dict, namespace: dict) -> dict:
     filename = f"<{name}>"
     kind = "test" if cells.is_test(cell) else ("solution" if cells.is_solution(cell) else "code")
     out, err = io.StringIO(), io.StringIO()
-    error, line = None, None
+    error, line, task = None, None, None
+    text = notebooks.without_magics(cells.source(cell))
+    if sources is not None:
+        sources[filename] = text
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            code = compile(notebooks.without_magics(cells.source(cell)), filename, "exec")
+            code = compile(text, filename, "exec")
             exec(code, namespace)
         except BaseException as exc:  # noqa: BLE001 - a student's SystemExit fails the cell too
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             line = _line_in_cell(exc, filename)
+            if isinstance(exc, NotImplementedError):
+                task = stub_task(exc, sources or {})
     stderr = err.getvalue()
     if error is None and kind == "test" and stderr:
         first = stderr.strip().splitlines()[0][:120] if stderr.strip() else stderr[:40]
@@ -71,6 +88,7 @@ def run_cell(index: int, cell: dict, namespace: dict) -> dict:
         "ok": error is None,
         "error": error,
         "line": line,
+        "task": task,  # the task whose stub raised NotImplementedError, when known
         "output": (out.getvalue() + stderr)[-OUTPUT_LIMIT:],
         "stderr": stderr[-OUTPUT_LIMIT:],
     }
@@ -83,7 +101,9 @@ def main(argv: list[str]) -> int:
     only_from(root)
     nb = notebooks.read(notebook)
     namespace: dict = {"__name__": "__main__"}
-    outcomes = [run_cell(i, c, namespace) for i, c in enumerate(cells.gradable(nb["cells"]))]
+    sources: dict[str, str] = {}  # cell file name -> code, to name a stub's task
+    gradable = cells.gradable(nb["cells"])
+    outcomes = [run_cell(i, c, namespace, sources) for i, c in enumerate(gradable)]
     imports = {
         name: getattr(module, "__file__", None)
         for name, module in sorted(sys.modules.items())

@@ -90,6 +90,16 @@ def earlier_modules(module: notebooks.ModuleNotebook, root: Path) -> list[str]:
 
 def run(module: notebooks.ModuleNotebook, root: Path, timeout: float = DEFAULT_TIMEOUT) -> TestRun:
     """Run the notebook's cells in a child process with `root` as the only tinytorch."""
+    if not any(cells.is_test(c) for c in notebooks.read(module.path).get("cells", [])):
+        folder = shown(module.path.parent)
+        raise TitoError(
+            f"{shown(module.path)} has no test cells: the cells' nbgrader metadata is gone "
+            "(some editors, and pasting cells into a new notebook, drop it), so nothing can "
+            "be tested here. Grading can only guess where your code goes. Get a fresh copy: "
+            f"rename {folder} to {folder}-old, run nbgrader fetch_assignment "
+            f"{module.assignment}, and copy your code into the new notebook's cells.",
+            FAILURE,
+        )
     notes = earlier_modules(module, root)
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (str(root), env.get("PYTHONPATH", "")) if p)

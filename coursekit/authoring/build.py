@@ -2,8 +2,13 @@
 
 For each module: `source/NN/` (what nbgrader reads), `release/NN/` (through nbgrader's own
 `generate_assignment`, which also stores the hidden tests in the gradebook), the package file
-in `tinytorch/` (the masters' export cells), and `solutions/NN/` (the executed solution with
-hidden tests removed, for students after the deadline).
+in `tinytorch/` (the masters' export cells), `solutions/NN/` (the solution with hidden tests
+removed, for students after the deadline; run once as a check, written without outputs),
+and `otter/NN/`, the same module as an otter-grader assignment for Gradescope
+(coursekit.otter.assignment). Every generated file is a function of the masters: building
+twice gives the same bytes (zips: the same contents), and a change to one master changes
+only that module's files and the copies of its package file that later modules' otter
+folders ship.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbformat import NotebookNode
 
 from ..modules import REPO, discover
 from ..tools import run_nbgrader, write_notebook
@@ -22,7 +26,7 @@ from .masters import to_source_notebook
 from .package import write_package
 from .solutions import execute, solution_notebook
 
-GENERATED_DIRS = ("source", "release", "solutions", "tinytorch")
+GENERATED_DIRS = ("source", "release", "solutions", "tinytorch", "otter")
 MASTER_ONLY = ("module.toml",)
 
 
@@ -56,25 +60,24 @@ def build(
         sol_dir = out / "solutions" / module.assignment
         sol_dir.mkdir(parents=True, exist_ok=True)
         if execute_solutions:
-            log(f"  {module.assignment}: solutions (executing)")
-            sol = execute(sol, sol_dir, pythonpath=out)
+            log(f"  {module.assignment}: solutions (checking that they run)")
+            execute(sol, sol_dir, pythonpath=out)  # raises when a cell fails
         write_notebook(sol, sol_dir / module.notebook)
+    from ..otter.assignment import write_assignment
 
-
-def _strip_outputs(nb: NotebookNode) -> NotebookNode:
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
-    return nb
+    for module in modules:
+        log(f"  {module.assignment}: otter-grader assignment and Gradescope zip")
+        release_nb = nbformat.read(out / "release" / module.assignment / module.notebook, 4)
+        write_assignment(module, nbs[module.assignment], release_nb, out, out, root=root)
 
 
 def _same(generated: Path, committed: Path) -> bool:
     if not committed.exists():
         return False
-    if generated.suffix == ".ipynb" and generated.parts[-3] == "solutions":
-        # Solutions are compared without outputs: executing them prints timings.
-        a, b = (_strip_outputs(nbformat.read(p, as_version=4)) for p in (generated, committed))
-        return nbformat.writes(a) == nbformat.writes(b)
+    if generated.suffix == ".zip":  # compared by contents: compressors may differ in bytes
+        from ..otter.assignment import zip_contents
+
+        return zip_contents(generated) == zip_contents(committed)
     return filecmp.cmp(generated, committed, shallow=False)
 
 

@@ -378,7 +378,7 @@ def report(results: dict, warmup: int, threads: str) -> None:
 
     console = Console(highlight=False, markup=False)
     if not console.is_terminal:  # piped: wide enough that no row wraps
-        console = Console(highlight=False, markup=False, width=120)
+        console = Console(highlight=False, markup=False, width=140)
     c = CONV
     table(
         f"Conv2d forward + backward: batch {c['batch']}, {c['in']}->{c['out']} channels, "

@@ -49,6 +49,27 @@ def time_calls(call: Callable[[], object], warmup: int, repeats: int) -> list[fl
     return seconds
 
 
+def time_interleaved(
+    calls: dict[str, Callable[[], object]], warmup: int, repeats: int
+) -> dict[str, list[float]]:
+    """Seconds of each call over `repeats` rounds, after `warmup` untimed rounds.
+
+    Every round runs each call once, in turn, so that a busy machine slows them alike: on a
+    shared machine the load changes from second to second, and timing one implementation
+    after the other would charge each with the load of its own minutes.
+    """
+    for _ in range(warmup):
+        for call in calls.values():
+            call()
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            call()
+            seconds[name].append(time.perf_counter() - started)
+    return seconds
+
+
 def summary(seconds: list[float]) -> dict:
     """Median and the 10th-90th percentile spread, in milliseconds."""
     import numpy as np

@@ -23,7 +23,7 @@ from nbformat import NotebookNode
 from tito import cells
 
 from ..modules import graded_and_later
-from .scan import review
+from .scan import is_tampering, review
 
 # Files nbgrader's own `submit` adds: the time of submission, and the secret that names the
 # student's feedback in the exchange.
@@ -143,13 +143,49 @@ def check_cells(
                 intake.flag(f"test cell {grade_id} was edited; autograde restores it")
         if cell.cell_type == "code" and not meta.get("locked"):
             for finding in review(cell.source, packages):
-                intake.flag(f"review {grade_id or 'an added cell'}: {finding}")
+                what = (
+                    "grader tampering, scored 0 until a human looks"
+                    if is_tampering(finding)
+                    else "review"
+                )
+                intake.flag(f"{what} {grade_id or 'an added cell'}: {finding}")
+
+
+def _plain(code: str) -> str:
+    """Code without trailing spaces and blank lines, to compare cells as a reader would."""
+    return "\n".join(line.rstrip() for line in code.splitlines() if line.strip())
+
+
+def solution_texts(solution: NotebookNode, release: NotebookNode) -> list[str]:
+    """The released solution's code for each of the release's solution cells."""
+    ids = {
+        c.metadata["nbgrader"]["grade_id"]
+        for c in release.cells
+        if c.metadata.get("nbgrader", {}).get("solution")
+    }
+    return [_plain(c.source) for c in solution.cells if c.get("id") in ids]
+
+
+def matches_solution(nb: NotebookNode, texts: list[str]) -> bool:
+    """True when every solution cell of the released solution appears, word for word, among
+    the notebook's code cells (whatever their metadata says)."""
+    mine = {_plain(c.source) for c in nb.cells if c.cell_type == "code"}
+    return bool(texts) and all(text in mine for text in texts)
 
 
 def stage(
-    submitted: Path, staged: Path, release_dir: Path, module_name: str, student: str
+    submitted: Path,
+    staged: Path,
+    release_dir: Path,
+    module_name: str,
+    student: str,
+    solution_dir: Path | None = None,
 ) -> Intake:
-    """Copy one student's submission into the staging folder, repaired where needed."""
+    """Copy one student's submission into the staging folder, repaired where needed.
+
+    With `solution_dir` (the solution handed out after the deadline), a notebook whose
+    solution cells are the released solution's, word for word, is flagged for a human.
+    """
     intake = Intake(student)
     staged.mkdir(parents=True, exist_ok=True)
     expected = sorted(p.name for p in release_dir.glob("*.ipynb"))
@@ -171,6 +207,14 @@ def stage(
         nb = _read(source, intake) if source.exists() else None
         if nb is None and not source.exists():
             intake.flag(f"{name} is missing; graded as blank")
+        answer = solution_dir / name if solution_dir is not None else None
+        if nb is not None and answer is not None and answer.is_file():
+            texts = solution_texts(nbformat.read(answer, as_version=4), release)
+            if matches_solution(nb, texts):
+                intake.flag(
+                    f"matches the released solution: every solution cell of {name} is the "
+                    "solution's code word for word; check before the grade stands"
+                )
         if nb is not None:
             nb = _repair(nb, release, module_name, intake)
         nbformat.write(nb if nb is not None else release, staged / name)

@@ -8,7 +8,7 @@ is `python -m coursekit.grading.sandbox {connection_file}`. This launcher then:
    talks to nbgrader over Unix sockets, `KernelManager.transport = "ipc"`), and every process
    the student starts dies with the kernel;
 2. hides the course's secrets behind empty read-only mounts: the gradebook, `source/`,
-   `solutions/`, `release/`, `masters/`, `submitted/`, `feedback/`, the exchange, other
+   `solutions/`, `release/`, `masters/`, `otter/`, `submitted/`, `feedback/`, the exchange, other
    students' `autograded/` folders; only the notebook's own folder stays visible, writable;
 3. leaves in the reference package only the modules before the one being graded: the graded
    module's own reference (and every later one) can be neither imported nor read;
@@ -82,6 +82,8 @@ HIDDEN = (
     ".git",
     "build",
     "tests",
+    "otter",  # the otter-grader assignments hold every module's hidden tests
+    "otter-submitted",
 )
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_BIND, MS_REMOUNT, MS_REC, MS_PRIVATE = (
     1,

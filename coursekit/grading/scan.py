@@ -12,7 +12,13 @@ autograde (coursekit.plugins.preprocessors), so both grading paths flag the same
   tinytorch.core.autograd import ...` in Module 05): grading cannot import them, and a
   student who tries is either lost or testing the grader.
 
-Flagging never changes a score: the score is what the student's own code earns.
+Flagging does not change a score, with one exception: code that tampers with the grader
+itself (rebinds the checks or `_grading`, reaches into functions' insides, walks frames or
+the garbage collector, replaces `sys` hooks or IPython's error reporting) makes the score
+untrustworthy, since the verdicts run in the same process. `is_tampering` says which
+findings are of that kind; the `FlagForReview` step scores such a notebook 0 until a human
+has looked (the TA sets the grade in the formgrader). A patched NumPy is not tampering of
+that kind: the checks are immune to it, and the score stands.
 """
 
 from __future__ import annotations
@@ -49,6 +55,24 @@ GRADING_NAMES = re.compile(
 SYS_HOOKS = {"excepthook", "displayhook", "settrace", "setprofile", "modules", "meta_path"}
 # A function's insides: changing them changes what a captured reference does.
 FUNCTION_INSIDES = {"__closure__", "__code__", "__globals__", "__defaults__", "__kwdefaults__"}
+
+
+TAMPERING = (
+    "replaces the checks'",
+    "rebinds the checks'",
+    "uses the grader's",
+    "reaches into a function",
+    "uses sys.",
+    "inspects the caller's frame",
+    "walks the garbage collector",
+    "reaches into the notebook's machinery",
+    "changes how errors are reported",
+)
+
+
+def is_tampering(finding: str) -> bool:
+    """A finding that means the in-process verdicts cannot be trusted (see the docstring)."""
+    return any(words in finding for words in TAMPERING)
 
 
 def _line(finding: str) -> int:

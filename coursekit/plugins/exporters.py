@@ -18,8 +18,10 @@ Rules shared by all three exporters (unlike nbgrader's built-in ``CsvExportPlugi
 * A score is the submission's score minus its late-submission penalty, floored at 0 (as in
   nbgrader's own exporter), written as a plain decimal without trailing zeros (``17.5``,
   ``20``, at most four decimals).
-* Assignments are ordered by due date (undated assignments last), then by name; students
-  by last name, first name, then student id (case-insensitive).
+* Assignments chosen with ``--assignment`` keep the order given (``coursekit export`` gives
+  the course's order); without a choice, every assignment in the gradebook is exported,
+  ordered by due date (undated assignments last), then by name. Students are ordered by
+  last name, first name, then student id (case-insensitive).
 * The ``--assignment`` and ``--student`` filters (``ExportPlugin.assignment`` and
   ``ExportPlugin.student``) restrict the export. An assignment filter naming an assignment
   that is not in the gradebook raises :class:`ValueError` before any file is written; an
@@ -151,10 +153,10 @@ def _sort_key_student(student: StudentInfo) -> tuple[str, str, str]:
 
 
 def select_assignments(gradebook: Gradebook, names: Sequence[str] = ()) -> list[AssignmentInfo]:
-    """The assignments to export, sorted by due date (undated last), then name.
+    """The assignments to export: ``names`` in the order given, or, when ``names`` is empty,
+    every assignment in the gradebook sorted by due date (undated last), then name.
 
-    An empty ``names`` selects every assignment in the gradebook. A name that is not in
-    the gradebook raises :class:`ValueError` naming it.
+    A name that is not in the gradebook raises :class:`ValueError` naming it.
     """
     available = {
         a.name: AssignmentInfo(name=a.name, duedate=a.duedate, max_score=float(a.max_score or 0.0))
@@ -169,8 +171,9 @@ def select_assignments(gradebook: Gradebook, names: Sequence[str] = ()) -> list[
             + "; known assignments: "
             + (", ".join(repr(name) for name in sorted(available)) or "none")
         )
-    chosen = [available[name] for name in dict.fromkeys(wanted)] if wanted else available.values()
-    return sorted(chosen, key=_sort_key_assignment)
+    if wanted:
+        return [available[name] for name in dict.fromkeys(wanted)]
+    return sorted(available.values(), key=_sort_key_assignment)
 
 
 def select_students(gradebook: Gradebook, ids: Sequence[str] = ()) -> list[StudentInfo]:
@@ -309,6 +312,10 @@ class LmsExportPlugin(ExportPlugin):
             csv.writer(fh).writerows(rows)
 
 
+CANVAS_RECIPE = (
+    "Map each one in schedule.toml: canvas = 123456 under [01_tensor], the number at the end "
+    "of the assignment's address in Canvas (.../assignments/123456)."
+)
 CANVAS_IDENTITY_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 CANVAS_POINTS_POSSIBLE = "    Points Possible"
 
@@ -320,8 +327,10 @@ class CanvasExportPlugin(LmsExportPlugin):
 
         Student, ID, SIS User ID, SIS Login ID, Section, <assignment columns...>
 
-    * assignment column: ``<name> (<canvas id>)`` when ``assignment_ids`` maps the name to a
-      Canvas assignment id, else ``<name>`` (Canvas then creates a new assignment);
+    * assignment column: ``<name> (<canvas id>)`` when the name has a Canvas assignment id,
+      else ``<name>`` (Canvas then creates a new assignment, and a warning says how to map
+      it). The ids come from ``assignment_ids`` when it is set, else from the course's
+      schedule (``canvas = 123456`` under ``[01_tensor]`` in ``schedule.toml``);
     * second row: ``"    Points Possible"`` (four leading spaces, as Canvas writes it), four
       empty identity cells, then each assignment's ``max_score``;
     * one row per student: Student = ``"Last, First"`` (student id when both names are empty),
@@ -338,18 +347,41 @@ class CanvasExportPlugin(LmsExportPlugin):
     assignment_ids = Dict(
         {},
         help="Map nbgrader assignment name -> Canvas assignment id (the number in the "
-        "assignment's Canvas URL). Assignments without an id get a bare-name column.",
+        "assignment's Canvas URL). Empty: the ids come from the course's schedule.toml. "
+        "Assignments without an id get a bare-name column.",
     ).tag(config=True)
 
     section = Unicode("", help="Value written in the Section column.").tag(config=True)
 
+    def canvas_id(self, name: str) -> str | None:
+        """The Canvas assignment id of an assignment, or None when it has none."""
+        value = self.assignment_ids.get(name)
+        return str(value).strip() or None if value is not None else None
+
     def column_name(self, assignment: AssignmentInfo) -> str:
-        canvas_id = self.assignment_ids.get(assignment.name)
-        if canvas_id is None or str(canvas_id).strip() == "":
-            return assignment.name
-        return f"{assignment.name} ({str(canvas_id).strip()})"
+        canvas_id = self.canvas_id(assignment.name)
+        return assignment.name if canvas_id is None else f"{assignment.name} ({canvas_id})"
+
+    def _schedule_ids(self) -> dict[str, str]:
+        """Canvas ids from the schedule of the course nbgrader runs in (none outside one)."""
+        coursedir = getattr(self.parent, "coursedir", None)
+        if coursedir is None:
+            return {}
+        from ..course import Course
+
+        schedule = Course(coursedir.root).schedule
+        return {name: d.canvas for name, d in schedule.entries.items() if d.canvas}
 
     def prepare(self, gradebook: Gradebook, assignments: Sequence[AssignmentInfo]) -> None:
+        if not self.assignment_ids:
+            self.assignment_ids = self._schedule_ids()
+        unmapped = [a.name for a in assignments if self.canvas_id(a.name) is None]
+        if unmapped:
+            self.log.warning(
+                "No Canvas assignment id for %s: Canvas creates a new column for each. %s",
+                ", ".join(unmapped),
+                CANVAS_RECIPE,
+            )
         known = {a.name for a in gradebook.assignments}
         stray = sorted(str(name) for name in self.assignment_ids if name not in known)
         if stray:

@@ -28,6 +28,7 @@ Wiring, in ``nbgrader_config.py``::
 
 from __future__ import annotations
 
+import datetime
 import math
 
 from nbgrader.plugins import LateSubmissionPlugin
@@ -66,6 +67,12 @@ class CoursePolicyLatePenalty(LateSubmissionPlugin):
         if seconds <= self.grace_minutes * 60:
             return 0
         return math.ceil(seconds / SECONDS_PER_DAY)
+
+    def window(self) -> datetime.timedelta:
+        """How long after the due date a submission can still earn points: the grace period
+        plus ``max_days`` days (days count from the due date, so this bound is up to
+        ``grace_minutes`` generous). Solutions are published only after it."""
+        return datetime.timedelta(minutes=self.grace_minutes, days=self.max_days)
 
     def penalty_for(self, score: float, max_score: float, total_seconds_late: float) -> float:
         """Points to subtract from ``score`` (out of ``max_score``) under this policy."""

@@ -9,7 +9,8 @@
 - `FlagForReview` (after SaveAutoGrades): code that deserves a human look (coursekit.grading.
   scan: patched NumPy, frame inspection, an import of the graded module's reference, ...)
   marks the notebook's grades for manual review in the gradebook, with the findings as the
-  comment of its first solution cell, so a TA using nbgrader alone sees it.
+  comment of its first solution cell, so a TA using nbgrader alone sees it. Code that
+  tampers with the grader itself is scored 0 (a manual score) until a human has looked.
 - `SkipUngradedTail` (before Execute): ordinary code cells after the last test cell (the
   systems-analysis measurements) cannot change a grade; they are not run while grading, which
   makes a class several times faster to grade.
@@ -116,6 +117,10 @@ class DropResults(Preprocessor):
 
 
 REVIEW_NOTE = "Marked for review by the course's grader (the score is unchanged):\n"
+TAMPERING_NOTE = (
+    "Scored 0 until a human has looked: this code tampers with the grader itself, so the "
+    "automatic verdicts cannot be trusted. Set the grade in the formgrader after review:\n"
+)
 
 
 class FlagForReview(Preprocessor):
@@ -126,7 +131,7 @@ class FlagForReview(Preprocessor):
     def preprocess(self, nb, resources):
         from nbgrader.api import Gradebook
 
-        from ..grading.scan import review
+        from ..grading.scan import is_tampering, review
         from ..modules import graded_and_later
 
         info = resources.get("nbgrader", {})
@@ -138,15 +143,19 @@ class FlagForReview(Preprocessor):
                 findings += [f"{where}, {f}" for f in review(cell.source, packages)]
         if not findings or "db_url" not in info:
             return nb, resources
+        tampered = any(is_tampering(f) for f in findings)
         with Gradebook(info["db_url"]) as gb:
             notebook = gb.find_submission_notebook(
                 info["notebook"], info["assignment"], info["student"]
             )
             for grade in notebook.grades:
                 grade.needs_manual_grade = True
+                if tampered:
+                    grade.manual_score = 0.0
             comments = sorted(notebook.comments, key=lambda c: c.cell.name)
             if comments:
-                comments[0].auto_comment = REVIEW_NOTE + "\n".join(findings)
+                note = TAMPERING_NOTE if tampered else REVIEW_NOTE
+                comments[0].auto_comment = note + "\n".join(findings)
             gb.db.commit()
         resources["tinytorch_review"] = findings
         return nb, resources

@@ -1,9 +1,13 @@
 """`make demo`: a simulated class through the whole pipeline on one module.
 
-Roster import -> generate_assignment -> release_assignment -> each student fetches, works
-and submits from their own home -> collect -> autograde -> generate_feedback ->
-release_feedback -> Canvas and plain CSV exports, all with nbgrader's own commands, in a
+Roster import -> release (as `coursekit release-assignment`, from a schedule) -> each student
+fetches, works and submits from their own home -> collect -> autograde -> generate_feedback
+-> release_feedback -> Canvas and plain CSV exports, all with nbgrader's own commands, in a
 scratch copy of the course (build/demo/) so the real gradebook is never touched.
+
+The demo's clock: the module was due two days ago, and each student's submission carries
+the time they handed it in (nbgrader's own timestamp, set per student), so one student is
+inside the grace period and one is a day and two hours late and loses 20%.
 """
 
 from __future__ import annotations
@@ -22,19 +26,34 @@ from rich.table import Table
 
 from ..course import Course, Score
 from ..grading.batch import grade_class
+from ..grading.command import late_note
 from ..modules import REPO, Module, find
 from ..quality import mutants
+from ..ta import export
+from ..ta.release import release_assignment
 from ..ta.roster import import_canvas_roster
-from ..tools import write_notebook
+from ..tools import output_console, write_notebook
 from . import submissions
 from .students import Student, StudentHome, write_roster
+
+# When each kind of student hands in, relative to the due date.
+SUBMITTED = {
+    "on time": timedelta(hours=-3),
+    "grace": timedelta(minutes=6),  # inside the 15 minutes' grace: on time, no penalty
+    "late": timedelta(days=1, hours=2),  # the second started day: -20%
+}
 
 
 @dataclass(frozen=True)
 class Persona:
     student: Student
     kind: str  # what this simulated student does, shown in the summary
-    late: bool = False
+    when: str = "on time"  # a key of SUBMITTED
+
+    @property
+    def late(self) -> bool:
+        """Late under the course's policy (after the grace period)."""
+        return self.when == "late"
 
 
 def _s(sid: str, first: str, last: str, lms: str) -> Student:
@@ -51,8 +70,8 @@ CLASS = [
     Persona(_s("edsger", "Edsger", "Dijkstra", "5107"), "subtly wrong (passes visible tests)"),
     Persona(_s("barbara", "Barbara", "Liskov", "5108"), "subtly wrong (passes visible tests)"),
     Persona(_s("margaret", "Margaret", "Hamilton", "5109"), "broken (syntax error)"),
-    Persona(_s("donald", "Donald", "Knuth", "5110"), "perfect", late=True),
-    Persona(_s("frances", "Frances", "Allen", "5111"), "partial (first half)", late=True),
+    Persona(_s("donald", "Donald", "Knuth", "5110"), "perfect", when="late"),
+    Persona(_s("frances", "Frances", "Allen", "5111"), "partial (first half)", when="grace"),
     Persona(_s("john", "John", "McCarthy", "5112"), "missing (never submitted)"),
     Persona(_s("leslie", "Leslie", "Lamport", "5113"), "missing (never submitted)"),
 ]
@@ -89,44 +108,33 @@ def run(
 ) -> tuple[Course, dict[str, Score], dict[str, Path]]:
     """Run the simulated class; return the course, scores and the files written."""
     shutil.rmtree(workdir, ignore_errors=True)
-    course = Course.scratch(workdir / "course", [module])
-    homes = workdir / "homes"
     assignment = module.assignment
+    due = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=2)
+    dates = {assignment: {"release": due - timedelta(days=7), "due": due}}
+    course = Course.scratch(workdir / "course", [module], schedule=dates)
+    homes = workdir / "homes"
     step = on_step or (lambda _: None)
 
     step("roster import")
     roster = write_roster([p.student for p in CLASS], workdir / "canvas_export.csv")
     import_canvas_roster(roster, course.db_url)
-    course.nbgrader("db", "assignment", "add", assignment, "--duedate=2099-01-01 00:00:00 UTC")
-    course.ensure_assignment(module)
-    course.nbgrader("release_assignment", assignment, "--force")
+    release_assignment(course, module)  # what `make release-assignment` runs
 
     source_nb, release_nb = course.source_notebook(module), course.release_notebook(module)
     subtle = submissions.subtle_mutants(source_nb, release_nb, course.root / "source" / assignment)
-    on_time = [p for p in CLASS if not p.late]
-    late = [p for p in CLASS if p.late]
-    for group in (on_time, late):
-        if group is late:
-            # The deadline passes: everyone after this point is late.
-            # Rounded up to a whole second (nbgrader's due dates have no fractions), so
-            # nobody who submitted before this point is counted late.
-            due = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=1)
-            stamp = due.strftime("%Y-%m-%d %H:%M:%S UTC")
-            course.nbgrader("db", "assignment", "add", assignment, f"--duedate={stamp}")
-            time.sleep(max(0.0, (due - datetime.now(UTC)).total_seconds()) + 1.1)
-        for persona in group:
-            step(f"{persona.student.id}: fetch, work, submit")
-            nb = notebook_for(persona.kind, source_nb, release_nb, subtle)
-            if nb is None:
-                continue
-            home = StudentHome(course, persona.student.id, homes)
-            folder = home.fetch(assignment)
-            write_notebook(nb, folder / module.notebook)
-            home.submit(assignment)
+    for persona in CLASS:
+        step(f"{persona.student.id}: fetch, work, submit")
+        nb = notebook_for(persona.kind, source_nb, release_nb, subtle)
+        if nb is None:
+            continue
+        home = StudentHome(course, persona.student.id, homes)
+        folder = home.fetch(assignment)
+        write_notebook(nb, folder / module.notebook)
+        home.submit(assignment, at=due + SUBMITTED[persona.when])
 
     step("collect")
     # Every simulated student is the same OS user here; on JupyterHub keep check_owner on.
-    course.nbgrader("collect", assignment, "--CollectApp.check_owner=False")
+    course.nbgrader("collect", assignment, "--update", "--CollectApp.check_owner=False")
     step("autograde (contained, 2 workers)")
     grade_class(course, module, jobs=2)
     step("generate and release feedback")
@@ -134,27 +142,18 @@ def run(
     course.nbgrader("release_feedback", assignment)
     StudentHome(course, CLASS[0].student.id, homes).fetch_feedback(assignment)
     step("export grades")
+    export.run(course, [module], ["canvas", "plain"], None, Console(quiet=True))
     files = {
-        "canvas": course.root / "gradebook" / "canvas_grades.csv",
-        "plain": course.root / "gradebook" / "grades.csv",
+        "canvas": course.gradebook_dir / "canvas_grades.csv",
+        "plain": course.gradebook_dir / "grades.csv",
+        "feedback": course.root / "feedback",
     }
-    course.nbgrader(
-        "export",
-        "--exporter=coursekit.plugins.exporters.CanvasExportPlugin",
-        f"--to={files['canvas']}",
-    )
-    course.nbgrader(
-        "export",
-        "--exporter=coursekit.plugins.exporters.PlainCsvExportPlugin",
-        f"--to={files['plain']}",
-    )
-    files["feedback"] = course.root / "feedback"
     return course, course.scores(module), files
 
 
 def summary(module: Module, scores: dict[str, Score]) -> Table:
     table = Table(title=f"Module {module.assignment}: autograded class")
-    for col in ("student", "what they did", "score", "late", "tests that lost points"):
+    for col in ("student", "what they did", "score", "handed in", "tests that lost points"):
         table.add_column(col)
     for persona in CLASS:
         sid = persona.student.id
@@ -166,14 +165,14 @@ def summary(module: Module, scores: dict[str, Score]) -> Table:
             sid,
             persona.kind,
             f"{s.score:g} / {s.max_score:g}",
-            "late" if s.late else "",
+            late_note(s) or "on time",
             ", ".join(s.failed) or "none",
         )
     return table
 
 
 def main(module_name: str = "01_tensor", workdir: Path | None = None) -> int:
-    console = Console()
+    console = output_console()
     module = find(module_name)
     workdir = workdir or REPO / "build" / "demo"
     start = time.perf_counter()

@@ -8,16 +8,14 @@ as on a shared JupyterHub machine with a local exchange.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from tito import exchange
+
 from ..course import Course
 from ..tools import run_nbgrader, tool_env
-
-STUDENT_CONFIG = """c = get_config()  # noqa: F821
-c.CourseDirectory.course_id = {course_id!r}
-c.Exchange.root = {exchange!r}
-"""
 
 
 @dataclass(frozen=True)
@@ -45,16 +43,22 @@ def write_roster(students: list[Student], path: Path) -> Path:
     return path
 
 
-class StudentHome:
-    """One student's home folder with their own nbgrader configuration."""
+def hub_environment(course: Course) -> dict[str, str]:
+    """What JupyterHub's spawner sets for every student (docs/instructor-guide.md)."""
+    return {exchange.COURSE_ENV: course.course_id, exchange.EXCHANGE_ENV: str(course.exchange)}
 
-    def __init__(self, course: Course, student_id: str, homes: Path):
+
+class StudentHome:
+    """One student's home folder, with the nbgrader configuration `tito setup --write`
+    writes (the same code), unless `configured` is False (a fresh home)."""
+
+    def __init__(self, course: Course, student_id: str, homes: Path, configured: bool = True):
         self.course, self.id = course, student_id
         self.home = homes / student_id
-        (self.home / ".jupyter").mkdir(parents=True, exist_ok=True)
-        (self.home / ".jupyter" / "nbgrader_config.py").write_text(
-            STUDENT_CONFIG.format(course_id=course.course_id, exchange=str(course.exchange))
-        )
+        self.home.mkdir(parents=True, exist_ok=True)
+        if configured:
+            wanted = exchange.Settings(course.course_id, course.exchange)
+            exchange.write(wanted, self.home / ".jupyter" / "nbgrader_config.py")
 
     def run(self, *args: str) -> str:
         env = tool_env(HOME=str(self.home), USER=self.id, LOGNAME=self.id)
@@ -67,8 +71,15 @@ class StudentHome:
 
     # On JupyterHub each student is an OS user and nbgrader takes the id from the login;
     # here every simulated student shares one OS user, so the id is given explicitly.
-    def submit(self, assignment: str) -> str:
-        return self.run("submit", assignment, f"--student={self.id}")
+    def submit(self, assignment: str, at: dt.datetime | None = None) -> str:
+        """Submit; `at` simulates the time of submission (the demo's clock): nbgrader's own
+        timestamp format is set to that moment, so the exchange, the student's cache and
+        collect all see it."""
+        extra = []
+        if at is not None:
+            stamp = at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f UTC")
+            extra = [f"--Exchange.timestamp_format={stamp}"]
+        return self.run("submit", assignment, f"--student={self.id}", *extra)
 
     def fetch_feedback(self, assignment: str) -> Path:
         self.run("fetch_feedback", assignment, f"--student={self.id}")

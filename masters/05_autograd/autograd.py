@@ -2073,7 +2073,7 @@ class GELU(Function):
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
         # Task activation_backward: the tanh approximation; save x and t = tanh(u).
         ### BEGIN SOLUTION
-        t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x))
+        t = np.tanh((2 / np.pi) ** 0.5 * (x + 0.044715 * x * x * x))
         ctx.save_for_backward(x, t)
         return 0.5 * x * (1 + t)
         ### END SOLUTION
@@ -2083,7 +2083,7 @@ class GELU(Function):
         # Task activation_backward: g * (0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)).
         ### BEGIN SOLUTION
         x, t = ctx.saved_tensors
-        du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
+        du = (2 / np.pi) ** 0.5 * (1 + 3 * 0.044715 * x * x)
         return (grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
         ### END SOLUTION
 

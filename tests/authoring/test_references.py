@@ -12,6 +12,7 @@ from __future__ import annotations
 import shutil
 
 import pytest
+from nbgrader.api import Gradebook
 
 from coursekit.authoring import build
 from coursekit.authoring.masters import MasterError, to_source_notebook
@@ -180,14 +181,25 @@ def test_nbgrader_agrees_with_the_fast_grader(toy, tmp_path):
         "bug": submission(toy, **{"self.values ** 2": "self.values * 2"}),
         "importer": attacks.import_attack(module, rel),
     }
+    fake = (
+        "\n\n\nclass _Fake:\n    def __getattr__(self, name):\n        return lambda *a, **k: None\n"
+        "_grading = _Fake()\ncheck_close = assert_array = lambda *a, **k: True"
+    )
+    tamperer = submission(toy, **{"self.values ** 2": "self.values * 3" + fake})
     course = Course.scratch(tmp_path / "course", [module], repo=root)
-    for student, nb in cases.items():
+    for student, nb in {**cases, "tamperer": tamperer}.items():
         course.submit_directly(student, module, nb)
     course.autograde(module)
     got = course.scores(module)
     for student, nb in cases.items():
         assert got[student].score == sum(scores(toy, nb).values()), student
     assert got["bug"].failed == ("test_square", "test_together")
+    # Replacing the grader itself: the in-process verdicts cannot be trusted, so nbgrader's
+    # FlagForReview step scores the notebook 0 until a human has looked.
+    assert got["tamperer"].score == 0
+    with Gradebook(course.db_url) as gb:
+        marked = {s.student.id for s in gb.assignment_submissions("09_toy") if s.needs_manual_grade}
+    assert "tamperer" in marked and not {"solution", "blank", "bug"} & marked
 
 
 def test_the_build_refuses_replaceable_verdicts_and_heavy_integration(tmp_path):

@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 
+import nbformat
 import pytest
 
 from coursekit.bench import grading as bench_grading
 from coursekit.course import Course
 from coursekit.grading.batch import grade_class, progress_file
 from coursekit.modules import find
+from coursekit.tools import write_notebook
 
 pytestmark = pytest.mark.xdist_group("nbgrader")
 MODULE = "01_tensor"
@@ -62,4 +64,17 @@ def test_an_interrupted_run_resumes_without_regrading_finished_students(tmp_path
     course.submit_directly("s0000", module, course.release_notebook(module))
     third = grade_class(course, module, jobs=2)
     assert [o.student for o in third.graded] == ["s0000"]
+    assert [o.reason for o in third.graded] == ["submission changed"]
     assert course.scores(module)["s0000"].score == 0.0
+
+    # A test fixed in the master and released again: everyone graded with the old tests is
+    # graded again (the resume record looks at the tests too), then nobody.
+    source = course.folder("source", module) / module.notebook
+    nb = nbformat.read(source, 4)
+    test = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("points"))
+    test.source += "\nassert True  # fixed in the master"
+    write_notebook(nb, source)
+    fourth = grade_class(course, module, jobs=2)
+    assert sorted(o.student for o in fourth.graded) == [f"s{i:04d}" for i in range(6)]
+    assert {o.reason for o in fourth.graded} == {"tests changed"}
+    assert len(grade_class(course, module, jobs=2).skipped) == 6

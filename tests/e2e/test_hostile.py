@@ -11,9 +11,11 @@ import json
 
 import nbformat
 import pytest
+from nbgrader.api import Gradebook
 
 from coursekit.course import Course
-from coursekit.grading.batch import grade_class
+from coursekit.grading import flags as flag_file
+from coursekit.grading.batch import grade_class, write_flags
 from coursekit.modules import find
 from coursekit.quality import attacks, mutants
 
@@ -183,6 +185,9 @@ def graded(tmp_path_factory):
     missing = root / "submitted" / "missing_notebook" / MODULE
     missing.mkdir(parents=True)
     (missing / "notes.txt").write_text("forgot the notebook")
+    with Gradebook(course.db_url) as gb:  # on the roster, like everyone here
+        for student in ("invalid_json", "renamed", "missing_notebook"):
+            gb.update_or_create_student(student)
     before = {
         "source": tree_digest(root / "source"),
         "exchange": tree_digest(root / "exchange"),
@@ -285,10 +290,20 @@ def test_huge_output_is_truncated_in_the_autograded_notebook(graded):
     assert size < 1_000_000
 
 
+def test_flags_survive_an_unrelated_regrade(graded):
+    """The renamed notebook's flag is still there after another student is regraded."""
+    course, module, run, _, _ = graded
+    write_flags(course, module, run)
+    again = grade_class(course, module, jobs=1, only=["honest"], force=True)
+    path = write_flags(course, module, again)
+    open_flags = flag_file.open_by_student(flag_file.load(path))
+    assert "notebook renamed to tensor-Copy1.ipynb; graded as tensor.ipynb" in open_flags["renamed"]
+    assert open_flags["honest"].count("extra files ignored: numpy.py") == 1
+    assert course.scores(module)["honest"].score == FULL
+
+
 def test_nbgraders_own_step_marks_the_suspicious_for_manual_review(graded):
     """The FlagForReview step inside autograde: a TA using nbgrader alone sees the flags."""
-    from nbgrader.api import Gradebook
-
     course, module, _, _, _ = graded
     with Gradebook(course.db_url) as gb:
         marked = {

@@ -32,13 +32,31 @@ def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
             assert sid not in scores, f"{sid} never submitted but has a grade"
             continue
         s = scores[sid]
-        if kind == "perfect":
-            assert s.score == s.max_score and s.failed == (), f"{sid}: {s}"
+        if kind == "perfect":  # full marks; a late one loses the penalty only
+            assert s.raw_score == s.max_score and s.failed == (), f"{sid}: {s}"
+            assert s.score == s.max_score - s.late_penalty, f"{sid}: {s}"
         elif kind.startswith(("blank", "broken")):
             assert s.score == 0, f"{sid}: {s}"
         else:  # partial or subtly wrong: some points, not all
             assert 0 < s.score < s.max_score, f"{sid}: {s}"
         assert s.late == p.late, f"{sid}: late flag {s.late}, expected {p.late}"
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_the_demo_shows_a_penalised_late_student_and_one_inside_the_grace_period(class_run):
+    module, _, scores, _, _ = class_run
+    late = next(p for p in demo.CLASS if p.when == "late")
+    grace = next(p for p in demo.CLASS if p.when == "grace")
+    s = scores[late.student.id]
+    # A day and two hours late: the second started day, 20% of 20 points.
+    assert (s.raw_score, s.late_penalty, s.score, s.days_late) == (20, 4, 16, 2)
+    g = scores[grace.student.id]
+    assert g.in_grace and not g.late and g.late_penalty == 0
+    table = demo.summary(module, scores)
+    handed_in = dict(zip(table.columns[0]._cells, table.columns[3]._cells, strict=True))
+    assert handed_in[late.student.id] == "late 2 days: -4"
+    assert handed_in[grace.student.id] == "on time (grace)"
+    assert handed_in[demo.CLASS[0].student.id] == "on time"
 
 
 @pytest.mark.xdist_group("nbgrader")

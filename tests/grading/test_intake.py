@@ -122,3 +122,46 @@ def test_a_patched_numpy_is_flagged(tmp_path):
     )
     flags, _ = stage(tmp_path, submission(answer))
     assert flags == ["review double: line 2: changes np.allclose"]
+
+
+def published_solution(tmp_path):
+    """The solution as students fetch it (coursekit.authoring.solutions.solution_notebook):
+    a banner first, the solution code, and no nbgrader metadata at all."""
+    from coursekit.authoring.solutions import solution_notebook
+    from coursekit.modules import find
+
+    source = submission(
+        "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
+    )
+    folder = tmp_path / "published"
+    folder.mkdir(parents=True)
+    nbformat.write(solution_notebook(find("01_tensor"), source), folder / "tensor.ipynb")
+    return folder, nbformat.read(folder / "tensor.ipynb", 4)
+
+
+def stage_against(tmp_path, nb, solution_dir):
+    submitted, release = tmp_path / "submitted", tmp_path / "release"
+    submitted.mkdir(parents=True), release.mkdir(parents=True)
+    nbformat.write(RELEASE, release / "tensor.ipynb")
+    nbformat.write(nb, submitted / "tensor.ipynb")
+    result = intake.stage(
+        submitted, tmp_path / "staged", release, "01_tensor", "ada", solution_dir=solution_dir
+    )
+    return result.flags
+
+
+def test_handing_in_the_released_solution_is_flagged_as_such(tmp_path):
+    """A late student fetches the published solution and submits it as it is: the flag says
+    what happened, not only that the cell metadata was missing."""
+    folder, fetched = published_solution(tmp_path)
+    flags = stage_against(tmp_path / "as-fetched", fetched, folder)
+    assert any(f.startswith("matches the released solution") for f in flags), flags
+    # Copied into the student's own notebook (metadata intact), with a blank line added.
+    copied = submission("def double(x):\n\n    return 2 * x  ")
+    flags = stage_against(tmp_path / "copied", copied, folder)
+    assert flags[0].startswith("matches the released solution"), flags
+    # The student's own different code, or no solution published yet: no such flag.
+    own = stage_against(tmp_path / "own", submission("def double(x):\n    return x + x"), folder)
+    assert not any("released solution" in f for f in own)
+    unpublished = stage_against(tmp_path / "unpublished", copied, None)
+    assert unpublished == []

@@ -191,28 +191,32 @@ def test_one_late_figure_everywhere(course, monkeypatch) -> None:
         gb.add_assignment("hw", duedate=DUE)
         gb.add_notebook("hw", "hw")
         gb.add_grade_cell("t1", "hw", "hw", max_score=20, cell_type="code")
-        for student, delta in {"ontime": -1, "day2": 25}.items():
+        for student, delta in {"ontime": -1, "grace": 0.1, "day2": 25}.items():
             gb.add_student(student, first_name=student.title(), last_name="Doe")
             gb.add_submission("hw", student, timestamp=DUE + timedelta(hours=delta))
             gb.find_grade("t1", "hw", "hw", student).auto_score = 18
         gb.db.commit()
     config = Config()
     config.AssignLatePenalties.plugin_class = "coursekit.plugins.late.CoursePolicyLatePenalty"
-    for student in ("ontime", "day2"):
+    for student in ("ontime", "grace", "day2"):
         _assign_penalty(url, student, config)
 
     table = course.scores("hw")
-    assert (table["ontime"].score, table["day2"].score) == (18.0, 14.0)
+    assert (table["ontime"].score, table["grace"].score, table["day2"].score) == (18, 18, 14)
     assert (table["day2"].raw_score, table["day2"].late_penalty) == (18.0, 4.0)
-    assert late_note(table["day2"]) == "late: -4" and late_note(table["ontime"]) == ""
+    # The autograde table: 6 minutes after the due date is inside the grace period.
+    assert late_note(table["ontime"]) == ""
+    assert late_note(table["grace"]) == "on time (grace)"
+    assert not table["grace"].late and table["grace"].in_grace
+    assert late_note(table["day2"]) == "late 2 days: -4" and table["day2"].late
 
     report = build_report(url, "hw", course.root / "reports")
     totals = {r["student_id"]: r["score"] for r in report.totals.to_dict("records")}
-    assert totals == {"ontime": 18.0, "day2": 14.0}
+    assert totals == {"ontime": 18.0, "grace": 18.0, "day2": 14.0}
 
     plugin = CanvasExportPlugin(to=str(course.root / "canvas.csv"))
     with Gradebook(url) as gb:
         plugin.export(gb)
     with open(course.root / "canvas.csv", newline="") as f:
         rows = {row[2]: row[5] for row in csv_module.reader(f)}
-    assert (rows["ontime"], rows["day2"]) == ("18", "14")
+    assert (rows["ontime"], rows["grace"], rows["day2"]) == ("18", "18", "14")

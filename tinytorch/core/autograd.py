@@ -621,14 +621,14 @@ class GELU(Function):
 
     @staticmethod
     def forward(ctx: Context, x: np.ndarray) -> np.ndarray:
-        t = np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x * x * x))
+        t = np.tanh((2 / np.pi) ** 0.5 * (x + 0.044715 * x * x * x))
         ctx.save_for_backward(x, t)
         return 0.5 * x * (1 + t)
 
     @staticmethod
     def backward(ctx: Context, grad_output: np.ndarray) -> tuple:
         x, t = ctx.saved_tensors
-        du = np.sqrt(2 / np.pi) * (1 + 3 * 0.044715 * x * x)
+        du = (2 / np.pi) ** 0.5 * (1 + 3 * 0.044715 * x * x)
         return (grad_output * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * du),)
 
 
