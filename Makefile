@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation milestones-2017 release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation milestones-2017 release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z0-9-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -48,6 +48,12 @@ otter-grade:  ## otter run every submission in otter-submitted/ for ASSIGNMENT, 
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo
+
+hub:  ## a local JupyterHub for the course on 127.0.0.1:8000 (root): prints the accounts and passwords
+	$(CK) hub start
+
+hub-stop:  ## stop the local JupyterHub and everything it started
+	$(CK) hub stop
 
 schedule:  ## each module's release and due dates (schedule.toml) and where it stands
 	$(CK) schedule
