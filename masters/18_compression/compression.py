@@ -1212,6 +1212,29 @@ model.layers[0].weight.data = np.array([[1.0, 0.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1
 small = structured_prune(model, 0, 2)
 assert_tensor(small.layers[0].weight, [[1.0, 0.0], [0.0, 1.0]], "ties: lower index kept")
 assert_tensor(small.layers[2].weight, model.layers[2].weight.data[:2], "rows 0 and 1")
+# hidden: ties among many units keep the lower indices
+rng = np.random.default_rng(26)
+model = mlp([2, 40, 3], seed=26)
+patterns = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0], [0.0, -1.0], [0.5, 0.0], [0.0, -0.5]])
+picks = np.where(rng.random(40) < 0.75, rng.integers(0, 4, 40), rng.integers(4, 6, 40))
+model.layers[0].weight.data = patterns[picks].T.astype(np.float32)
+small = structured_prune(model, 0, 20)
+kept = _h_kept(model.layers[0], 20)
+assert_tensor(small.layers[0].weight, model.layers[0].weight.data[:, kept], "ties: lower kept")
+# hidden: each of the two layers keeps its own bias setting
+for first_bias, second_bias in ((True, False), (False, True)):
+    rng = np.random.default_rng(27)
+    model = Sequential(
+        Linear(4, 6, bias=first_bias, rng=rng), ReLU(), Linear(6, 3, bias=second_bias, rng=rng)
+    )
+    small = structured_prune(model, 0, 3)
+    a, b = small.layers[0], small.layers[2]
+    assert (a.bias is not None) == first_bias, "the first layer's bias setting"
+    assert (b.bias is not None) == second_bias, "the second layer's bias setting"
+    masked = copy.deepcopy(model)
+    mask_neurons(masked, 0, np.setdiff1d(np.arange(6), _h_kept(model.layers[0], 3)))
+    x = rng.standard_normal((5, 4))
+    assert_array(forward(small, x), forward(masked, x), "same function", atol=1e-5)
 # hidden: the copy is independent of the original model
 model = mlp([3, 5, 2], seed=12)
 small = structured_prune(model, 0, 3)
