@@ -20,8 +20,10 @@
 # plain waste (the division of the attention scores by $\sqrt{d_{\text{head}}}$, whose
 # backward computed a gradient for a constant). Now we make it faster, and the rule of
 # Module 15 still holds: **nothing here is claimed, everything is measured**. Every speed
-# in this notebook is timed on this machine with Module 15's `measure_latency`, and every
-# faster version is first checked to compute the same numbers, gradients included.
+# in this notebook is timed on this machine with Module 15's `measure_latency` (the thread
+# counts, which need fresh processes, with the same statistic from the standard library's
+# `timeit`), and every faster version is first checked to compute the same numbers,
+# gradients included.
 #
 # Earlier versions of this course taught acceleration with code that did not do what it
 # said: a `tiled_matmul` that ignored its tile size and called `np.matmul`, a "fused"
@@ -72,11 +74,11 @@
 #   capstone call them); the given cells are read-only.
 # - Each task's test cell, `test_<task id>`, comes right after its code. The asserts you can
 #   read there are the **visible tests**: run them as often as you like, and read their
-#   messages when they fail. No test uses a clock. What a test cannot see in the numbers it
-#   checks with instruments from the checks cell: arrays of numbers that **record every
-#   multiplication** (so the tests know the order of your loops), **kernels that record every
-#   tile** they are handed, `tracemalloc` for **allocations**, and counters of the
-#   **matrix products** an operation runs.
+#   messages when they fail. No test uses a clock. What the results alone cannot show, the
+#   tests check with instruments from the checks cell: arrays of numbers that **record
+#   every multiplication** (so the tests know the order of your loops), **kernels that
+#   record every tile** they are handed, `tracemalloc` for **allocations**, and counters of
+#   the **matrix products** an operation runs.
 # - When your notebook is graded, each test cell also runs **hidden tests**: the same
 #   behaviours on other inputs (awkward shapes such as 65 x 33 @ 33 x 17, tiles that do not
 #   divide the matrices, float64 and float32, other head counts, models without biases, 0-d
@@ -1513,7 +1515,7 @@ for mine, theirs in zip(outs[1], outs[0], strict=True):
 # - `backward(ctx, grad_output)`: returns `(grad_q, grad_k)`: `scale * grad_output @ k`
 #   $(\dots, T_q, d)$ and `scale * grad_outputᵀ @ q` $(\dots, T_k, d)$, where ᵀ swaps the
 #   last two axes; of the shapes of `q` and `k`. No gradient for `scale`: it is a keyword,
-#   not an input. Nothing is modified in place.
+#   not an input. `q`, `k` and `grad_output` are not modified.
 
 
 # %% kind="solution" id="scaled_scores" export=true
