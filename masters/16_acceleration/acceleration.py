@@ -2567,8 +2567,9 @@ for name in ("as built", "accelerated, fused QKV"):
 #   backward that recomputes instead of saving halves what the graph holds, at the price
 #   of recomputing: memory traded for time.
 # - **Batch small products**: all heads in one call, the scale folded into the product,
-#   and (where calls dominate) the three projections in one product. Measure before you
-#   keep a fusion: some do not pay at every size.
+#   and (where calls dominate) the three projections in one product; Module 09's im2col
+#   did the same for a convolution's kernel taps. Measure before you keep a fusion: some
+#   do not pay at every size.
 # - **Measure the machine**: float64 costs about twice float32, and on a busy machine a
 #   second BLAS thread made products slower, not faster.
 #
