@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation milestones-2017 milestone-quantize release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation bench-acceleration milestones-2017 milestone-quantize release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z0-9-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -48,6 +48,12 @@ otter-grade:  ## otter run every submission in otter-submitted/ for ASSIGNMENT, 
 
 demo:  ## a simulated class of 13 students through the whole pipeline on module 01
 	$(CK) demo
+
+hub:  ## a local JupyterHub for the course on 127.0.0.1:8000 (root): prints the accounts and passwords
+	$(CK) hub start
+
+hub-stop:  ## stop the local JupyterHub and everything it started
+	$(CK) hub stop
 
 schedule:  ## each module's release and due dates (schedule.toml) and where it stands
 	$(CK) schedule
@@ -96,6 +102,9 @@ bench-transformer:  ## the Shakespeare GPT: a training step and a generation ste
 
 bench-generation:  ## the Shakespeare GPT generating 256 tokens with and without the KV cache
 	$(CK) bench generation
+
+bench-acceleration:  ## Module 16: GFLOP/s of loops, rows, tiles and BLAS by size; plot in build/bench/
+	$(CK) bench acceleration
 
 milestones-2017:  ## the 2017 milestones with their full settings (about 10 min of CPU)
 	$(PY) milestones/05_2017_transformer/attention_proof.py

@@ -196,6 +196,12 @@ def cmd_demo(args) -> int:
     return main(args.module)
 
 
+def cmd_hub(args) -> int:
+    from .hub.command import run
+
+    return run(args, console)
+
+
 def cmd_bench(args) -> int:
     import importlib
 
@@ -318,13 +324,40 @@ def parser() -> argparse.ArgumentParser:
 
     p = verb("demo", cmd_demo, "a simulated class through the whole pipeline")
     p.add_argument("--module", default="01_tensor", help="module to simulate (default 01_tensor)")
+    p = verb("hub", cmd_hub, "the course on a local JupyterHub (coursekit/hub/)")
+    p.add_argument(
+        "action",
+        choices=("start", "stop", "status", "grade", "env", "remove"),
+        help="start (make hub), stop (make hub-stop), status, grade ASSIGNMENT (as root), "
+        "env (build the servers' Python environment: make setup does), remove (stop, delete "
+        "the instance's accounts and folder)",
+    )
+    p.add_argument("assignment", nargs="?", help="grade: the module to grade (01_tensor)")
+    p.add_argument("--name", default="demo", help="the hub instance (default demo)")
+    p.add_argument("--port", type=int, help="start: the hub's port (default 8000; +1 and 8081)")
+    p.add_argument("--students", help="start: comma-separated student accounts")
+    p.add_argument("--prefix", help="start: put before every account name")
+    p.add_argument("--modules", nargs="*", help="start: the modules of the course copy")
+    p.add_argument("--jobs", type=int, default=2, help="grade: grading workers (default 2)")
+    p.add_argument("--collect", action="store_true", help="grade: nbgrader collect first")
+    p.add_argument("--feedback", action="store_true", help="grade: then generate and release")
     p = verb(
         "bench",
         cmd_bench,
-        "benchmarks: grading, training, conv, tokenizer, transformer or generation (-h)",
+        "benchmarks: grading, training, conv, tokenizer, transformer, generation or "
+        "acceleration (-h)",
     )
     p.add_argument(
-        "which", choices=("grading", "training", "conv", "tokenizer", "transformer", "generation")
+        "which",
+        choices=(
+            "grading",
+            "training",
+            "conv",
+            "tokenizer",
+            "transformer",
+            "generation",
+            "acceleration",
+        ),
     )
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top

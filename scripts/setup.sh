@@ -29,4 +29,20 @@ fi
 .venv/bin/python -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (tinytorch)" >/dev/null
 # Grading kernels run contained (coursekit/grading/sandbox.py); nbgrader_config.py selects this one.
 .venv/bin/python -m coursekit.grading.sandbox --install-kernelspec >/dev/null
+# The local JupyterHub (`make hub`) and its browser test: the proxy from npm (package-lock.json),
+# Debian's Chromium for Playwright (its own browser download is not used), and the
+# single-user servers' environment outside the repository. These need root (CI runs as root);
+# without it they are skipped and the hub and its test say what is missing.
+if [ ! -x node_modules/.bin/configurable-http-proxy ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund --loglevel=error
+fi
+if [ "$(id -u)" = 0 ]; then
+    if ! command -v chromium >/dev/null; then
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    fi
+    .venv/bin/coursekit hub env
+else
+    echo "not root: skipped Chromium and the hub's server environment (make hub and its test need root)"
+fi
 echo "set-up done: .venv ready ($(.venv/bin/python -c 'import nbgrader, numpy; print("nbgrader", nbgrader.__version__, "numpy", numpy.__version__)'))"

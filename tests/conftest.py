@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from coursekit.modules import REPO, discover
 from coursekit.tools import put_tools_on_path
 
 GATE_REPORTS = REPO / "build" / "gate-reports"
+STARTED = time.time()  # a browser walk older than this run is not shown
 FULL = os.environ.get("TINYTORCH_FULL") == "1"
 
 # nbgrader runs `alembic` (and tests run `nbgrader`, `coursekit`) by name: this environment's.
@@ -26,6 +28,11 @@ def pytest_configure(config):
 
 
 def pytest_terminal_summary(terminalreporter):
+    walk = REPO / "build" / "hub-walk" / "timings.json"
+    if walk.is_file() and walk.stat().st_mtime >= STARTED:
+        terminalreporter.section("browser walk on JupyterHub (screenshots: build/hub-walk/)")
+        for step, seconds in json.loads(walk.read_text()).items():
+            terminalreporter.write_line(f"{seconds:6.1f} s  {step}")
     reports = sorted(GATE_REPORTS.glob("*.json"))
     if not reports:
         return

@@ -44,17 +44,27 @@ MIN_KILL_RATE = 0.95
 MIN_ZERO_BLAST = 0.95
 MIN_MUTANTS = 20
 NBGRADER_SAMPLE = 3
+# The test suite's fast setting grades this many mutants per module (every task and kind
+# represented; declared equivalents are graded besides, for staleness); `make gates` and
+# `make test-full` grade all.
+CI_MUTANTS = 120
 
 
 @dataclass
 class MutantReport:
     """Every mutant of a module's solution and what the fast grader gave it."""
 
-    found: list[mutants.Mutant] = field(default_factory=list)
+    found: list[mutants.Mutant] = field(default_factory=list)  # the ones graded
     results: dict[str, fastgrade.Result] = field(default_factory=dict)
     equivalent: dict[str, str] = field(default_factory=dict)  # module.toml: id -> reason
     foundation: dict[str, str] = field(default_factory=dict)  # module.toml: task -> reason
     blast: dict[str, float] = field(default_factory=dict)  # id -> points from other tasks
+    generated: set[str] = field(default_factory=set)  # every mutant's id, sampled or not
+    equivalents_killed: set[str] = field(default_factory=set)  # declared, outside the sample
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.found) < len(self.generated)
 
     @property
     def total(self) -> int:
@@ -81,7 +91,10 @@ class MutantReport:
     def stale_equivalents(self) -> list[str]:
         """Declared equivalent, but killed now or no longer generated."""
         alive = {m.id for m in self.found if not self.is_killed(m)}
-        return sorted(set(self.equivalent) - alive)
+        graded = {m.id for m in self.found}
+        gone = set(self.equivalent) - (self.generated or graded)
+        killed_now = (set(self.equivalent) & graded) - alive
+        return sorted(gone | killed_now | self.equivalents_killed)
 
     def by_kind(self) -> dict[str, tuple[int, int]]:
         """kind -> (mutants, killed)."""
@@ -232,20 +245,52 @@ def flags_on(module: Module, nb: NotebookNode) -> list[str]:
 # --- mutants -------------------------------------------------------------------------------
 
 
-def mutant_report(module: Module, root: Path = REPO) -> MutantReport:
-    """Grade the solution and every mutant with the fast grader; blast radius per mutant."""
+def sample_mutants(found: list[mutants.Mutant], size: int, seed: int = 0) -> list[mutants.Mutant]:
+    """At most `size` of `found`, in their original order, drawn round-robin over the
+    (task, kind) groups, each group shuffled with `seed`, so that every task and every kind is
+    represented and declared equivalents come in at their own rate (the kill rate of the
+    sample estimates the whole set's)."""
+    if len(found) <= size:
+        return list(found)
+    groups: dict[tuple[str, str], list[mutants.Mutant]] = {}
+    for m in found:
+        groups.setdefault((m.task, m.kind), []).append(m)
+    rng = random.Random(seed)
+    queues = [rng.sample(g, len(g)) for _, g in sorted(groups.items())]
+    chosen: set[str] = set()
+    while len(chosen) < size:
+        for queue in queues:
+            if queue and len(chosen) < size:
+                chosen.add(queue.pop().id)
+    return [m for m in found if m.id in chosen]
+
+
+def mutant_report(module: Module, root: Path = REPO, sample: int | None = None) -> MutantReport:
+    """Grade the solution and every mutant (or a `sample_mutants` sample of `sample`) with
+    the fast grader; blast radius per mutant."""
     course = Course(root)
     src, rel = course.source_notebook(module), course.release_notebook(module)
-    found = mutants.all_mutants(src)
-    if len({m.id for m in found}) != len(found):
+    generated = mutants.all_mutants(src)
+    if len({m.id for m in generated}) != len(generated):
         raise ValueError(f"{module.assignment}: two mutants share an id")
+    found = generated
+    if sample is not None:
+        found = sample_mutants(generated, sample)
+    # Declared equivalents outside the sample are graded too (not counted): one that a test
+    # now kills is stale whether it was drawn or not.
+    drawn = {m.id for m in found}
+    extra = [m for m in generated if m.id in module.equivalent and m.id not in drawn]
     submissions = {"solution": solution_submission(module, root)}
-    submissions |= {m.id: mutants.mutant_submission(rel, src, m) for m in found}
+    submissions |= {m.id: mutants.mutant_submission(rel, src, m) for m in found + extra}
     results = fastgrade.grade_many(
         submissions, src, root / "source" / module.assignment, graded=module.assignment
     )
     plan = task_plan(module, read_master(module))
     report = MutantReport(found, results, dict(module.equivalent), dict(module.foundation))
+    report.generated = {m.id for m in generated}
+    report.equivalents_killed = {
+        m.id for m in extra if results[m.id].score < results[m.id].max_score
+    }
     for m in found:
         own = set(plan.get(m.task, [])) | set(plan.get("", []))
         result = results[m.id]
@@ -290,8 +335,12 @@ def nbgrader_gate(
 # --- the verdict ------------------------------------------------------------------------------
 
 
-def evaluate(module: Module, workdir: Path, root: Path = REPO) -> GateVerdict:
-    """Run every gate on one module (workdir: a scratch folder for the nbgrader course)."""
+def evaluate(
+    module: Module, workdir: Path, root: Path = REPO, mutant_sample: int | None = None
+) -> GateVerdict:
+    """Run every gate on one module (workdir: a scratch folder for the nbgrader course).
+
+    mutant_sample: grade only that many mutants (`sample_mutants`); None grades them all."""
     course = Course(root)
     src, rel = course.source_notebook(module), course.release_notebook(module)
     verdict = GateVerdict(module.assignment, pacing=pacing(module, src))
@@ -300,7 +349,7 @@ def evaluate(module: Module, workdir: Path, root: Path = REPO) -> GateVerdict:
     for name, nb in (("the solution", solution), ("the release", rel)):
         verdict.problems += [f"{name} is flagged: {f}" for f in flags_on(module, nb)]
     verdict.leaks = leak_problems(module, root)
-    report = verdict.mutants = mutant_report(module, root)
+    report = verdict.mutants = mutant_report(module, root, mutant_sample)
 
     cases = {"solution": solution, "blank": rel, "importer": attacks.import_attack(module, rel)}
     bug = patch_bug(report)

@@ -188,13 +188,15 @@ def _check_positions(start: int, length: int, max_seq_len: int, who: str) -> Non
 
 
 def _check_sampling(temperature: float, top_k: int | None, who: str) -> None:
-    """temperature >= 0; top_k None or an int >= 1.
+    """temperature finite and >= 0; top_k None or an int >= 1.
 
     Raises:
         ValueError: otherwise, naming the setting.
     """
-    if not temperature >= 0:
-        raise ValueError(f"{who}: temperature must be >= 0 (0 = greedy), got {temperature}")
+    if not 0 <= temperature < np.inf:
+        raise ValueError(
+            f"{who}: temperature must be finite and >= 0 (0 = greedy), got {temperature}"
+        )
     if top_k is not None and (not isinstance(top_k, int | np.integer) or top_k < 1):
         raise ValueError(f"{who}: top_k must be None or an int >= 1, got {top_k!r}")
 
@@ -1154,7 +1156,7 @@ for t, g in zip([x] + params, numeric, strict=True):
 #   is used as it is, so successive calls continue its stream) and one
 #   `rng.choice(V, p=probs[b])` per row `b = 0, 1, ...`;
 # - returns an int64 array `(B,)` of token ids;
-# - raises `ValueError` (given checks) for a temperature below 0, a `top_k` below 1, or
+# - raises `ValueError` (given checks) for a temperature below 0 or infinite, a `top_k` below 1, or
 #   logits that are not 2-D with at least one row and one column.
 
 
@@ -1187,7 +1189,7 @@ def sample_next_token(
     # Task sampling: greedy at temperature 0; else top-k, temperature, softmax, one draw per row.
     ### BEGIN SOLUTION
     if temperature == 0:
-        return np.argmax(logits, axis=-1)  # (B,): greedy, nothing drawn
+        return np.argmax(logits, axis=-1).astype(np.int64)  # (B,): greedy, nothing drawn
     vocab = logits.shape[-1]
     if top_k is not None and top_k < vocab:
         threshold = np.sort(logits, axis=-1)[:, -top_k]  # (B,): the k-th largest score
@@ -1211,7 +1213,8 @@ def _softmax_rows(z, temperature=1.0, top_k=None):
     z = as_float64(z)
     if top_k is not None and top_k < z.shape[-1]:
         z = np.where(z < np.sort(z, axis=-1)[:, -top_k][:, None], -np.inf, z)
-    e = np.exp((z - z.max(axis=-1, keepdims=True)) / temperature)
+    z = z / temperature  # the notebook's order: divide, then subtract the row's largest
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 

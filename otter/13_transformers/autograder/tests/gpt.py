@@ -82,7 +82,7 @@ class _reference_4:
         if logits.ndim != 2 or 0 in logits.shape:
             raise ValueError(f'sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}')
         if temperature == 0:
-            return np.argmax(logits, axis=-1)
+            return np.argmax(logits, axis=-1).astype(np.int64)
         vocab = logits.shape[-1]
         if top_k is not None and top_k < vocab:
             threshold = np.sort(logits, axis=-1)[:, -top_k]
@@ -241,7 +241,7 @@ class _reference_4:
         if logits.ndim != 2 or 0 in logits.shape:
             raise ValueError(f'sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}')
         if temperature == 0:
-            return np.argmax(logits, axis=-1)
+            return np.argmax(logits, axis=-1).astype(np.int64)
         vocab = logits.shape[-1]
         if top_k is not None and top_k < vocab:
             threshold = np.sort(logits, axis=-1)[:, -top_k]

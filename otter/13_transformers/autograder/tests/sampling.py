@@ -83,7 +83,8 @@ def _softmax_rows(z, temperature=1.0, top_k=None):
     z = as_float64(z)
     if top_k is not None and top_k < z.shape[-1]:
         z = np.where(z < np.sort(z, axis=-1)[:, -top_k][:, None], -np.inf, z)
-    e = np.exp((z - z.max(axis=-1, keepdims=True)) / temperature)
+    z = z / temperature  # the notebook's order: divide, then subtract the row's largest
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -195,7 +196,8 @@ def _softmax_rows(z, temperature=1.0, top_k=None):
     z = as_float64(z)
     if top_k is not None and top_k < z.shape[-1]:
         z = np.where(z < np.sort(z, axis=-1)[:, -top_k][:, None], -np.inf, z)
-    e = np.exp((z - z.max(axis=-1, keepdims=True)) / temperature)
+    z = z / temperature  # the notebook's order: divide, then subtract the row's largest
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
@@ -303,7 +305,7 @@ for kwargs in ({"temperature": -0.5}, {"top_k": 0}, {"top_k": -2}):
 assert isinstance(raised(lambda: sample_next_token(z[0], 1.0)), ValueError), "1-D logits raise"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(113, 129, "the tokens are the contract's draws for other temperatures, top-k values and seeds"), (130, 136, 'a Generator passed in continues its stream across calls'), (137, 147, 'frequencies follow softmax(z / temperature) over the top k'), (148, 151, 'ties at the k-th score are all kept'), (152, 158, 'temperature 0 is the argmax and draws nothing from the generator'), (159, 165, 'a very low temperature is nearly greedy; scores near 1e4 cause no overflow'), (166, 169, "the caller's logits are not modified"), (170, 176, 'invalid settings raise ValueError')]
+HIDDEN = [(114, 130, "the tokens are the contract's draws for other temperatures, top-k values and seeds"), (131, 137, 'a Generator passed in continues its stream across calls'), (138, 148, 'frequencies follow softmax(z / temperature) over the top k'), (149, 152, 'ties at the k-th score are all kept'), (153, 159, 'temperature 0 is the argmax and draws nothing from the generator'), (160, 166, 'a very low temperature is nearly greedy; scores near 1e4 cause no overflow'), (167, 170, "the caller's logits are not modified"), (171, 177, 'invalid settings raise ValueError')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

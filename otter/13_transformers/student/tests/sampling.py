@@ -18,7 +18,8 @@ def _softmax_rows(z, temperature=1.0, top_k=None):
     z = as_float64(z)
     if top_k is not None and top_k < z.shape[-1]:
         z = np.where(z < np.sort(z, axis=-1)[:, -top_k][:, None], -np.inf, z)
-    e = np.exp((z - z.max(axis=-1, keepdims=True)) / temperature)
+    z = z / temperature  # the notebook's order: divide, then subtract the row's largest
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
 
 
