@@ -75,13 +75,15 @@ def _check_positions(start: int, length: int, max_seq_len: int, who: str) -> Non
 
 
 def _check_sampling(temperature: float, top_k: int | None, who: str) -> None:
-    """temperature >= 0; top_k None or an int >= 1.
+    """temperature finite and >= 0; top_k None or an int >= 1.
 
     Raises:
         ValueError: otherwise, naming the setting.
     """
-    if not temperature >= 0:
-        raise ValueError(f"{who}: temperature must be >= 0 (0 = greedy), got {temperature}")
+    if not 0 <= temperature < np.inf:
+        raise ValueError(
+            f"{who}: temperature must be finite and >= 0 (0 = greedy), got {temperature}"
+        )
     if top_k is not None and (not isinstance(top_k, int | np.integer) or top_k < 1):
         raise ValueError(f"{who}: top_k must be None or an int >= 1, got {top_k!r}")
 
@@ -258,7 +260,7 @@ def sample_next_token(
             f"sample_next_token: expected logits (B, V), B and V >= 1, got shape {logits.shape}"
         )
     if temperature == 0:
-        return np.argmax(logits, axis=-1)  # (B,): greedy, nothing drawn
+        return np.argmax(logits, axis=-1).astype(np.int64)  # (B,): greedy, nothing drawn
     vocab = logits.shape[-1]
     if top_k is not None and top_k < vocab:
         threshold = np.sort(logits, axis=-1)[:, -top_k]  # (B,): the k-th largest score
