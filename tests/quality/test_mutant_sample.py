@@ -4,7 +4,7 @@ run, and staleness of declared equivalents still found."""
 from __future__ import annotations
 
 from coursekit.quality import fastgrade
-from coursekit.quality.gates import MutantReport, sample_mutants
+from coursekit.quality.gates import GateVerdict, MutantReport, sample_mutants
 from coursekit.quality.mutants import Mutant
 
 
@@ -77,3 +77,21 @@ def test_an_equivalent_outside_the_sample_that_a_test_kills_is_stale():
     assert report.stale_equivalents == []
     report.equivalents_killed = {outside.id}
     assert report.stale_equivalents == [outside.id]
+
+
+def test_a_sample_is_held_to_every_survivor_declared_and_the_whole_set_to_the_floor():
+    found = population()
+    sample = sample_mutants(found, 10)
+    declared = {m.id: "changes nothing" for m in sample[:2]}  # 80% killed
+    results = {m.id: result(killed=m.id not in declared) for m in sample}
+    report = MutantReport(sample, results, declared)
+    report.generated = {m.id for m in found}
+    report.blast = {m.id: 0.0 for m in sample}
+    verdict = GateVerdict("m", points=1.0, solution=1.0, blank=0.0, import_attack=0.0)
+    verdict.mutants = report
+    assert not [f for f in verdict.failures() if "kill rate" in f or "survivor" in f]
+    report.generated = {m.id for m in sample}  # the same mutants as the whole set
+    assert any("kill rate 80.0%" in f for f in verdict.failures())
+    report.equivalent = {}
+    report.generated = {m.id for m in found}
+    assert sum("survivor" in f for f in verdict.failures()) == 2
