@@ -251,8 +251,8 @@ def flags_on(module: Module, nb: NotebookNode) -> list[str]:
 def sample_mutants(found: list[mutants.Mutant], size: int, seed: int = 0) -> list[mutants.Mutant]:
     """At most `size` of `found`, in their original order, drawn round-robin over the
     (task, kind) groups, each group shuffled with `seed`, so that every task and every kind is
-    represented and declared equivalents come in at their own rate (the kill rate of the
-    sample estimates the whole set's)."""
+    represented. Small groups are over-represented, so the sample's kill rate does not
+    estimate the whole set's (GateVerdict applies the kill-rate floor to full runs only)."""
     if len(found) <= size:
         return list(found)
     groups: dict[tuple[str, str], list[mutants.Mutant]] = {}
