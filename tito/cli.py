@@ -36,6 +36,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             row.assignment, row.pace, row.fetched, row.exported, row.current, row.tests, row.code
         )
     console.print(table)
+    eras = Table(title="Milestones by era (run: tito milestone NAME)")
+    for column in ("era", "milestones", "needs modules", "ready"):
+        eras.add_column(column, overflow="fold")
+    for era in status.era_rows(root):
+        eras.add_row(era.era, era.milestones, era.needs, era.ready)
+    console.print(eras)
     step = status.next_step(found)
     if step:
         say(f"Next: {step}")

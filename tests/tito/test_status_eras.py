@@ -1,0 +1,28 @@
+"""`tito status`'s milestone table: each era, the modules it needs, and what unlocks it."""
+
+import shutil
+
+from coursekit.modules import REPO
+from tito import status
+
+
+def test_module_ranges_are_short():
+    assert status.module_ranges({1, 2, 3, 5, 10, 11}) == "01-03, 05, 10-11"
+    assert status.module_ranges(set()) == "-"
+
+
+def test_an_era_is_ready_when_every_module_it_needs_is_in_the_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("TINYTORCH_MILESTONES", str(REPO / "milestones"))
+    empty = {row.era: row for row in status.era_rows(tmp_path)}
+    assert empty["1957 perceptron"].needs == "01"
+    assert empty["1957 perceptron"].ready == "after 01"
+    assert empty["1998 cnn"].ready == f"after {empty['1998 cnn'].needs}"
+
+    shutil.copytree(REPO / "tinytorch", tmp_path / "tinytorch")
+    assert all(row.ready == "yes" for row in status.era_rows(tmp_path))
+    (tmp_path / "tinytorch" / "core" / "spatial.py").unlink()
+    after = {row.era: row.ready for row in status.era_rows(tmp_path)}
+    assert after["1998 cnn"] == "after 09" and after["1986 mlp"] == "yes"
+    optimization = {row.era: row for row in status.era_rows(tmp_path)}["2018 optimization"]
+    assert "quantize-gpt" in optimization.milestones
+    assert optimization.needs.endswith("17")  # quantize-gpt needs Module 17
