@@ -153,7 +153,8 @@ def test_every_milestone_has_a_walk_setting():
 @pytest.mark.parametrize("name", sorted(SETTINGS))
 def test_milestone_runs_on_the_students_package(student, name):
     smoke, quick = SETTINGS[name]
-    result = tito(student, "milestone", name, "--seed", "1", "--", *(quick if FULL else smoke))
+    extra = quick if FULL else smoke
+    result = tito(student, "milestone", name, "--seed", "1", *(["--", *extra] if extra else []))
     output = result.stdout + result.stderr
     if name in OFFLINE:
         assert result.returncode == 2, output
