@@ -20,8 +20,9 @@ time of a training step goes); then Module 17 and Module 18 make variants of it:
 
 Module 19 measures every variant the same way: latency of one forward pass on the same input
 batch (3 untimed calls each, then the variants timed in interleaved rounds, one call each
-per round, so that a shared machine's load falls on all alike; median, interquartile range
-and a bootstrap interval of the median), quality with `evaluate_quality` on the real held-out data (test
+per round, so that a shared machine's load falls on all alike, timed in CPU seconds of the
+process with one BLAS thread; median, interquartile range and a bootstrap interval of the
+median), quality with `evaluate_quality` on the real held-out data (test
 accuracy of the 360 test digits; the validation loss of the GPT on every character of the
 validation text, or its first 12,800 with --quick), and bytes as Module 17's `model_bytes`
 counts them (the arrays the model holds). A pruned model stored densely holds as many bytes
@@ -46,6 +47,7 @@ from __future__ import annotations
 import copy
 import os
 import sys
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
@@ -248,9 +250,12 @@ def benchmark_variants(
     peak memory of one call. The latency is then measured in interleaved rounds, so that a
     shared machine's changing load falls on every variant alike: after 3 untimed calls of
     each, every round times one call of each variant (time_function), in a rotating order;
-    the samples give the median, the interquartile range (summarize) and a bootstrap
-    interval of the median (bootstrap_ci), which replace Benchmark.run's own latency. Bytes
-    held (model_bytes) and CSR bytes are added as metrics.
+    the clock is the CPU time of this process (time.process_time: with one BLAS thread, the
+    work of the call, which other programs on the machine do not inflate, as
+    generation_speedup.py measures). The samples give the median, the interquartile range
+    (summarize) and a bootstrap interval of the median (bootstrap_ci), which replace
+    Benchmark.run's own (wall-clock) latency. Bytes held (model_bytes) and CSR bytes are
+    added as metrics.
     """
     resamples = getattr(setting, "resamples", 2000)
     bench = tt.Benchmark(warmup=1, repeats=2, seed=seed, resamples=resamples)
@@ -272,14 +277,22 @@ def benchmark_variants(
     names = list(calls)
     for round_ in range(setting.repeats):
         for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
-            samples[name].append(float(tt.time_function(calls[name], warmup=0, repeats=1)[0]))
+            seconds = tt.time_function(calls[name], warmup=0, repeats=1, clock=time.process_time)
+            samples[name].append(float(seconds[0]))
     for variant in variants:
         times = samples[variant.name]
         stats = tt.summarize(times)
         low, high = tt.bootstrap_ci(times, np.median, 0.95, resamples, seed)
         metrics = bench.results[variant.name]
         metrics["latency"] = tt.metric(
-            stats["median"], low, high, "s", "lower", iqr=stats["iqr"], samples=len(times)
+            stats["median"],
+            low,
+            high,
+            "s",
+            "lower",
+            iqr=stats["iqr"],
+            samples=len(times),
+            clock="process CPU time",
         )
         held = tt.model_bytes(variant.model)
         metrics["bytes"] = tt.metric(held, held, held, "bytes", "lower")
@@ -303,7 +316,7 @@ def variant_rows(
     """The table rows: a header, one row per variant (quality, bytes held, median latency
     and its interquartile range, on the front or not), then the CSR size of pruned ones."""
     word = "accuracy" if quality == "accuracy" else "val loss"
-    rows = [("variant", f"{word:>8} {'bytes':>8} {'ms':>6} {'IQR':>5} front", "")]
+    rows = [("variant", f"{word:>8} {'bytes':>8} {'CPU ms':>6} {'IQR':>5} front", "")]
     for variant in variants:
         m = bench.results[variant.name]
         q = m[quality]["value"]
