@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation bench-acceleration milestones-2017 milestone-quantize release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation bench-acceleration milestones-2017 milestone-quantize milestone-olympics release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z0-9-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -114,6 +114,9 @@ milestones-2017:  ## the 2017 milestones with their full settings (about 10 min 
 
 milestone-quantize:  ## the Shakespeare GPT quantized to int8: measured bytes and val loss (about 2 min)
 	$(PY) milestones/06_2018_optimization/quantize_gpt.py
+
+milestone-olympics:  ## CNN and GPT profiled, quantized, pruned, distilled, benchmarked: Pareto tables in build/olympics/
+	$(PY) milestones/06_2018_optimization/optimization_olympics.py --out build/olympics
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

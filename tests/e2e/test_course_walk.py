@@ -49,6 +49,7 @@ SETTINGS: dict[str, tuple[list[str], list[str]]] = {
     "vaswani-shakespeare": (["--quick", "--steps", "20"], ["--quick"]),
     "generation-speedup": (["--steps", "3", "--tokens", "12", "--prompt-length", "24"], []),
     "quantize-gpt": (["--quick", "--steps", "20"], ["--quick"]),
+    "optimization-olympics": (["--quick", "--model", "cnn"], ["--quick"]),
 }
 OFFLINE = {"mlp-mnist": "--download", "lecun-cifar10": "--download"}  # data not shipped
 
