@@ -20,10 +20,10 @@ setup:  ## create .venv with the pinned grading environment and register its ker
 	bash scripts/setup.sh
 
 test: lint  ## lint, then the whole test suite with fast settings (what CI runs)
-	$(PY) -m pytest -n $(JOBS) --dist loadscope -q
+	$(PY) -m pytest -n $(JOBS) --dist loadscope -q --durations=30
 
 test-full:  ## the whole suite with full settings (long training, full-class grading)
-	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q
+	TINYTORCH_FULL=1 $(PY) -m pytest -n $(JOBS) --dist loadscope -q --durations=30
 
 lint:  ## ruff lint and format check of the tooling and tests
 	$(PY) -m ruff check $(LINTED) && $(PY) -m ruff format --check $(LINTED)

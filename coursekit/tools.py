@@ -41,6 +41,24 @@ def run_nbgrader(args: list[str], cwd: Path, env: dict | None = None) -> str:
     return result.stdout + result.stderr
 
 
+def generate_assignments(assignments: list[str], cwd: Path) -> str:
+    """`nbgrader generate_assignment NAME --force` for each assignment, in one process
+    (coursekit.authoring.generate); raise with its log if one fails."""
+    package_parent = str(Path(__file__).resolve().parents[1])  # this coursekit, not another
+    env = tool_env()
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sys.executable, "-m", "coursekit.authoring.generate", *assignments],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
+    return result.stdout + result.stderr
+
+
 def write_notebook(nb: NotebookNode, path: Path) -> None:
     """Validate and write a notebook (parents made), ending with a newline like git likes."""
     path.parent.mkdir(parents=True, exist_ok=True)

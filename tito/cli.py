@@ -36,6 +36,12 @@ def cmd_status(args: argparse.Namespace) -> int:
             row.assignment, row.pace, row.fetched, row.exported, row.current, row.tests, row.code
         )
     console.print(table)
+    eras = Table(title="Milestones by era (run: tito milestone NAME)")
+    for column in ("era", "milestones", "needs modules", "ready"):
+        eras.add_column(column, overflow="fold")
+    for era in status.era_rows(root):
+        eras.add_row(era.era, era.milestones, era.needs, era.ready)
+    console.print(eras)
     step = status.next_step(found)
     if step:
         say(f"Next: {step}")
@@ -294,7 +300,19 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `tito` command; returns the exit code."""
     main_parser = parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after `--` goes to the milestone script untouched. Split here: argparse
+    # rejects `tito milestone NAME --seed 1 -- --epochs 2` (the positional list is already
+    # filled, empty, when it meets `--`).
+    passed: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, passed = argv[:at], argv[at + 1 :]
     args = main_parser.parse_args(argv)
+    if passed:
+        if getattr(args, "command", None) != "milestone":
+            main_parser.error("only `tito milestone NAME -- OPTIONS` passes options after --")
+        args.script_args = [*args.script_args, *passed]
     if not getattr(args, "func", None):
         main_parser.print_help()
         return PREREQUISITE

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import cells, export, notebooks, testing
+from . import cells, export, milestones, notebooks, testing
 
 
 @dataclass(frozen=True)
@@ -99,3 +99,49 @@ def next_step(found: list[Row]) -> str | None:
     if todo is None:
         return None
     return f"tito {'export' if todo.tests_current else 'test'} {todo.assignment}"
+
+
+@dataclass(frozen=True)
+class EraRow:
+    era: str  # "1957 perceptron", from the folder 01_1957_perceptron
+    milestones: str  # "perceptron-forward, perceptron"
+    needs: str  # the course modules its scripts import, e.g. "01-06, 10"
+    ready: str  # "yes", or what unlocks it: "after 09, 12"
+
+
+def module_ranges(numbers: set[int]) -> str:
+    """Module numbers as short ranges: {1, 2, 3, 5, 10} -> "01-03, 05, 10"."""
+    spans: list[list[int]] = []
+    for n in sorted(numbers):
+        if spans and n == spans[-1][1] + 1:
+            spans[-1][1] = n
+        else:
+            spans.append([n, n])
+    return ", ".join(f"{a:02d}" if a == b else f"{a:02d}-{b:02d}" for a, b in spans) or "-"
+
+
+def era_rows(root: Path) -> list[EraRow]:
+    """One row per milestone era (folder): its milestones, the modules they need, and
+    whether the package under `root` runs them all, else the modules that unlock them
+    (missing or exported unfinished; read from the files, nothing is imported)."""
+    eras: dict[str, list[milestones.Milestone]] = {}
+    for milestone in milestones.discover():
+        eras.setdefault(milestone.script.parent.name, []).append(milestone)
+    found = []
+    for folder, members in eras.items():
+        match = milestones.ERA.match(folder)
+        era = f"{folder.split('_')[1]} {match['era'].replace('_', ' ')}" if match else folder
+        needs, missing = set(), set()
+        for milestone in members:
+            for requirement in milestone.requires:
+                if requirement.number is None:
+                    continue
+                needs.add(requirement.number)
+                info = export.read_header(export.target_file(requirement.package, root))
+                absent = not export.target_file(requirement.package, root).is_file()
+                if absent or (info and info.unfinished):
+                    missing.add(requirement.number)
+        ready = "yes" if not missing else f"after {module_ranges(missing)}"
+        names = ", ".join(m.name for m in members)
+        found.append(EraRow(era, names, module_ranges(needs), ready))
+    return found

@@ -1,8 +1,8 @@
 """`make release`: regenerate everything that comes from the masters, or check it is current.
 
 For each module: `source/NN/` (what nbgrader reads), `release/NN/` (through nbgrader's own
-`generate_assignment`, which also stores the hidden tests in the gradebook), the package file
-in `tinytorch/` (the masters' export cells), `solutions/NN/` (the solution with hidden tests
+`generate_assignment`, which also stores the hidden tests in the gradebook; one process for
+every module, see coursekit.authoring.generate), the package file in `tinytorch/` (the masters' export cells), `solutions/NN/` (the solution with hidden tests
 removed, for students after the deadline; run once as a check, written without outputs),
 and `otter/NN/`, the same module as an otter-grader assignment for Gradescope
 (coursekit.otter.assignment). Every generated file is a function of the masters: building
@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 from ..modules import REPO, discover
-from ..tools import run_nbgrader, write_notebook
+from ..tools import generate_assignments, write_notebook
 from .masters import to_source_notebook
 from .package import write_package
 from .solutions import execute, solution_notebook
@@ -53,9 +53,9 @@ def build(
             if extra.name not in (*MASTER_ONLY, module.master.name) and extra.is_file():
                 shutil.copy2(extra, source_dir / extra.name)
     write_package(modules, nbs, out)
+    log(f"  release/: nbgrader generate_assignment for {len(modules)} modules")
+    generate_assignments([module.assignment for module in modules], out)
     for module in modules:
-        log(f"  {module.assignment}: release (nbgrader generate_assignment)")
-        run_nbgrader(["generate_assignment", module.assignment, "--force"], out)
         sol = solution_notebook(module, nbs[module.assignment])
         sol_dir = out / "solutions" / module.assignment
         sol_dir.mkdir(parents=True, exist_ok=True)

@@ -34,7 +34,7 @@ MILESTONES = Path(__file__).resolve().parents[1]
 if str(MILESTONES) not in sys.path:
     sys.path.insert(0, str(MILESTONES))
 
-from common import REPO_ROOT, need, stop  # noqa: E402
+from common import need, read_corpus  # noqa: E402
 
 # The documented vocabulary of each corpus (datasets/README.md): every character of its
 # train and val files is one of these. Module 10's CharTokenizer built on this string gives
@@ -69,14 +69,8 @@ def framework() -> SimpleNamespace:
 
 
 def read_split(tt: SimpleNamespace, name: str, split: str) -> str:
-    """One split of a shipped corpus: where load_corpus looks first, else datasets/ here."""
-    try:
-        return tt.load_corpus(name, split)
-    except FileNotFoundError as error:
-        shipped = REPO_ROOT / "datasets" / name
-        if (shipped / f"{split}.txt").is_file():
-            return tt.load_corpus(name, split, path=shipped)
-        stop(str(error))
+    """One split of a shipped corpus (common.read_corpus: the student's folders first)."""
+    return read_corpus(tt.load_corpus, name, split)
 
 
 @dataclass

@@ -56,6 +56,7 @@ from common import (  # noqa: E402
     milestone_parser,
     need,
     print_results,
+    read_corpus,
     say,
 )
 
@@ -177,10 +178,10 @@ def main(argv: list[str] | None = None) -> dict:
     tt.enable_autograd()
     started = time.perf_counter()
 
-    train_text = tt.load_corpus("shakespeare", "train")
+    train_text = read_corpus(tt.load_corpus, "shakespeare", "train")
     tokenizer = tt.CharTokenizer(train_text)
     ids = np.array(tokenizer.encode(train_text), dtype=np.int64)
-    prompt_text = tt.load_corpus("shakespeare", "val")[: args.prompt_length]
+    prompt_text = read_corpus(tt.load_corpus, "shakespeare", "val")[: args.prompt_length]
     prompt = np.array([tokenizer.encode(prompt_text)], dtype=np.int64)  # (1, P)
     if prompt.shape[1] + args.tokens - 1 > CONTEXT:
         parser.error(f"--prompt-length + --tokens - 1 must fit the {CONTEXT} positions")

@@ -75,10 +75,12 @@ TARGET_DELTA = 0.05  # validation loss after - before, in nats, less than
 def framework():
     """The 2017 milestone's pieces and Module 17's (exit 2 naming the first one missing)."""
     tt = lm.framework()
-    module = "tinytorch.optimization.quantization"
+    # Literal module names: tito reads them from this source to say what unlocks the script.
     for name in ("quantize_model", "model_bytes", "sublayers", "QuantizedLinear"):
-        setattr(tt, name, need(name, module, "Module 17"))
-    tt.QuantizedEmbedding = need("QuantizedEmbedding", module, "Module 17")
+        setattr(tt, name, need(name, "tinytorch.optimization.quantization", "Module 17"))
+    tt.QuantizedEmbedding = need(
+        "QuantizedEmbedding", "tinytorch.optimization.quantization", "Module 17"
+    )
     tt.Linear = need("Linear", "tinytorch.core.layers", "Module 03")
     return tt
 

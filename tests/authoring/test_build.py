@@ -2,6 +2,8 @@
 
 import shutil
 
+import pytest
+
 from coursekit.authoring import build
 from coursekit.modules import REPO, discover
 
@@ -12,8 +14,10 @@ def test_generated_files_match_the_masters():
 
 
 def test_drift_check_notices_an_edited_release(tmp_path):
-    # A scratch course built from the real masters, then hand-edited like a careless TA would.
-    shutil.copytree(REPO / "masters", tmp_path / "masters")
+    # A scratch course built from two real masters (the whole course's drift is checked
+    # above), then hand-edited like a careless TA would.
+    for folder in ("01_tensor", "02_activations", "shared"):
+        shutil.copytree(REPO / "masters" / folder, tmp_path / "masters" / folder)
     shutil.copy2(REPO / "nbgrader_config.py", tmp_path)
     build.build(tmp_path, root=tmp_path, execute_solutions=False, log=lambda *_: None)
     assert build.drift(tmp_path) == []
@@ -68,3 +72,35 @@ def test_a_one_line_change_to_a_master_changes_only_that_modules_files(tmp_path,
     assert "solutions/02_activations/activations.ipynb" in changed
     output = capfd.readouterr()
     assert "Kernel is running over TCP" not in output.out + output.err
+
+
+def test_one_nbgrader_process_releases_every_assignment_and_names_a_failing_one(tmp_path):
+    """The build's single `generate_assignment` process (coursekit.authoring.generate)
+    releases each assignment in turn as the command would, and a master nbgrader refuses
+    stops it with nbgrader's own message."""
+    import nbformat
+
+    from coursekit.tools import generate_assignments
+
+    shutil.copy2(REPO / "nbgrader_config.py", tmp_path)
+    (tmp_path / "gradebook").mkdir()
+    cells = {
+        "aa": "x = 1\n### BEGIN SOLUTION\ny = 2\n### END SOLUTION",
+        "bb": "z = 3",  # a plain cell, released as it is
+        "cc": "### BEGIN SOLUTION\nw = 4",  # never ended: nbgrader refuses it
+    }
+    solution = {"solution": True, "grade": False, "locked": False, "grade_id": "s"}
+    for name, source in cells.items():
+        cell = nbformat.v4.new_code_cell(source)
+        if name != "bb":
+            cell.metadata["nbgrader"] = {**solution, "schema_version": 3}
+        (tmp_path / "source" / name).mkdir(parents=True)
+        nbformat.write(
+            nbformat.v4.new_notebook(cells=[cell]), tmp_path / "source" / name / "n.ipynb"
+        )
+    with pytest.raises(RuntimeError, match="no end solution statement found"):
+        generate_assignments(list(cells), tmp_path)
+    released = (tmp_path / "release" / "aa" / "n.ipynb").read_text()
+    assert "YOUR CODE HERE" in released and "y = 2" not in released
+    assert "z = 3" in (tmp_path / "release" / "bb" / "n.ipynb").read_text()
+    assert not (tmp_path / "release" / "cc").exists()
