@@ -489,6 +489,8 @@ for _h_t in (0, 5, 10):
 # hidden: a vocabulary of one token is allowed, none is refused
 assert build_model(FAST, 1).vocab_size == 1, "vocab_size 1 is a model"
 assert isinstance(raised(lambda: build_model(FAST, -3)), ValueError), "a negative vocab_size raises ValueError"
+for _h_bad in (0, -3):
+    assert "vocab_size" in str(raised(lambda: build_model(FAST, _h_bad))), "the error names vocab_size (build_model's own check)"
 ### END HIDDEN TESTS
 
 
@@ -853,6 +855,8 @@ for _h_batch in (64, 7, 1, 500):
 # hidden: a shorter context than the model's, and the smallest text
 assert abs(evaluate(_h_model, _h_ids, 7) - nats(_h_model, _h_ids, 7)) < 1e-4, "windows of the given context"
 assert abs(evaluate(_h_model, _h_ids[:11], 10) - nats(_h_model, _h_ids[:11], 10)) < 1e-4, "context + 1 ids: one window"
+for _h_n in (1230, 1240, 1239):  # (len - 1) // context windows: the last needs its target
+    assert abs(evaluate(_h_model, _h_ids[:_h_n], 10) - nats(_h_model, _h_ids[:_h_n], 10)) < 1e-4, "n = (len(ids) - 1) // context windows"
 # hidden: no graph is built and the model is unchanged
 from tinytorch.core.autograd import is_grad_enabled  # noqa: E402
 _h_seen = []
@@ -1299,6 +1303,14 @@ for _h_name, _h_model in (("float32", _h_float), ("pruned int8", _h_small)):
     assert _h_time / 10 < _h_m["latency"]["value"] < _h_time * 10, "the latency is that of a forward pass on the fixed batch"
     assert abs(_h_m["throughput"]["value"] * _h_m["latency"]["value"] / 50 - 1) < 1e-6, "throughput counts the batch's tokens"
     assert _h_m["latency"]["unit"] == "s" and _h_m["throughput"]["unit"] == "items/s", "Module 19's units"
+# hidden: one warm-up call, then `repeats` timed calls, on the fixed (batch_size, context) batch
+_h_shapes = []
+_h_counted = GPT(V, 8, 1, 2, 10, rng=4)
+_h_forward = _h_counted.forward
+_h_counted.forward = lambda x: (_h_shapes.append(np.shape(x)), _h_forward(x))[1]
+with tempfile.TemporaryDirectory() as _h_folder:
+    write_report(Path(_h_folder) / "c.json", {"float32": _h_counted}, _h_val, _h_config, _h_hist, repeats=3)
+assert _h_shapes.count((5, 10)) == 4, "Benchmark(warmup=1, repeats=repeats): 1 + 3 calls on the fixed batch"
 # hidden: a report without the float model, or with a variant named training, is refused
 with tempfile.TemporaryDirectory() as _h_folder:
     _h_err = raised(lambda: write_report(Path(_h_folder) / "x.json", {"int8": _h_small}, _h_val, _h_config, _h_hist))

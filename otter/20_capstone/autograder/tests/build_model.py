@@ -83,9 +83,11 @@ for _h_t in (0, 5, 10):
 # hidden: a vocabulary of one token is allowed, none is refused
 assert build_model(FAST, 1).vocab_size == 1, "vocab_size 1 is a model"
 assert isinstance(raised(lambda: build_model(FAST, -3)), ValueError), "a negative vocab_size raises ValueError"
+for _h_bad in (0, -3):
+    assert "vocab_size" in str(raised(lambda: build_model(FAST, _h_bad))), "the error names vocab_size (build_model's own check)"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(27, 36, "the configuration's sizes and seed make the model"), (37, 40, 'the assembled model is causal at every position'), (41, 44, 'a vocabulary of one token is allowed, none is refused')]
+HIDDEN = [(27, 36, "the configuration's sizes and seed make the model"), (37, 40, 'the assembled model is causal at every position'), (41, 46, 'a vocabulary of one token is allowed, none is refused')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

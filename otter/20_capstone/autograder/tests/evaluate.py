@@ -127,6 +127,8 @@ for _h_batch in (64, 7, 1, 500):
 # hidden: a shorter context than the model's, and the smallest text
 assert abs(evaluate(_h_model, _h_ids, 7) - nats(_h_model, _h_ids, 7)) < 1e-4, "windows of the given context"
 assert abs(evaluate(_h_model, _h_ids[:11], 10) - nats(_h_model, _h_ids[:11], 10)) < 1e-4, "context + 1 ids: one window"
+for _h_n in (1230, 1240, 1239):  # (len - 1) // context windows: the last needs its target
+    assert abs(evaluate(_h_model, _h_ids[:_h_n], 10) - nats(_h_model, _h_ids[:_h_n], 10)) < 1e-4, "n = (len(ids) - 1) // context windows"
 # hidden: no graph is built and the model is unchanged
 from tinytorch.core.autograd import is_grad_enabled  # noqa: E402
 _h_seen = []
@@ -140,7 +142,7 @@ del _h_model.forward
 assert _h_seen == [False, False, False], "one forward pass per chunk, without a graph"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(52, 59, 'every prediction counts once, however the windows fall into chunks'), (60, 62, "a shorter context than the model's, and the smallest text"), (63, 74, 'no graph is built and the model is unchanged')]
+HIDDEN = [(52, 59, 'every prediction counts once, however the windows fall into chunks'), (60, 64, "a shorter context than the model's, and the smallest text"), (65, 76, 'no graph is built and the model is unchanged')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "

@@ -252,6 +252,14 @@ for _h_name, _h_model in (("float32", _h_float), ("pruned int8", _h_small)):
     assert _h_time / 10 < _h_m["latency"]["value"] < _h_time * 10, "the latency is that of a forward pass on the fixed batch"
     assert abs(_h_m["throughput"]["value"] * _h_m["latency"]["value"] / 50 - 1) < 1e-6, "throughput counts the batch's tokens"
     assert _h_m["latency"]["unit"] == "s" and _h_m["throughput"]["unit"] == "items/s", "Module 19's units"
+# hidden: one warm-up call, then `repeats` timed calls, on the fixed (batch_size, context) batch
+_h_shapes = []
+_h_counted = GPT(V, 8, 1, 2, 10, rng=4)
+_h_forward = _h_counted.forward
+_h_counted.forward = lambda x: (_h_shapes.append(np.shape(x)), _h_forward(x))[1]
+with tempfile.TemporaryDirectory() as _h_folder:
+    write_report(Path(_h_folder) / "c.json", {"float32": _h_counted}, _h_val, _h_config, _h_hist, repeats=3)
+assert _h_shapes.count((5, 10)) == 4, "Benchmark(warmup=1, repeats=repeats): 1 + 3 calls on the fixed batch"
 # hidden: a report without the float model, or with a variant named training, is refused
 with tempfile.TemporaryDirectory() as _h_folder:
     _h_err = raised(lambda: write_report(Path(_h_folder) / "x.json", {"int8": _h_small}, _h_val, _h_config, _h_hist))
@@ -260,7 +268,7 @@ with tempfile.TemporaryDirectory() as _h_folder:
     assert isinstance(_h_err, ValueError), "a variant named training: ValueError"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(97, 113, 'the report follows the published schema and is what the file holds'), (114, 119, "the training figures are the history's and the float model's parameters"), (120, 128, "every variant's loss, bytes and zeros agree with a re-measurement"), (129, 142, 'latency and throughput were measured on the fixed batch (loosely: machines are noisy)'), (143, 149, 'a report without the float model, or with a variant named training, is refused')]
+HIDDEN = [(97, 113, 'the report follows the published schema and is what the file holds'), (114, 119, "the training figures are the history's and the float model's parameters"), (120, 128, "every variant's loss, bytes and zeros agree with a re-measurement"), (129, 142, 'latency and throughput were measured on the fixed batch (loosely: machines are noisy)'), (143, 150, 'one warm-up call, then `repeats` timed calls, on the fixed (batch_size, context) batch'), (151, 157, 'a report without the float model, or with a variant named training, is refused')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "
