@@ -754,6 +754,12 @@ for _h_budget, _h_steps in ((0.0, 0), (1.0, 0), (2.0, 1), (4.5, 4), (100.0, 4)):
     assert _h_hist["steps"] == _h_steps and len(_h_hist["losses"]) == _h_steps, "the budget stops the loop at the step it says"
     assert _h_hist["tokens"] == _h_steps * 18, "tokens of the steps taken"
     assert check_equal(_h_model.head.weight.data, _h_before) == (_h_steps == 0), "no step, no change; a step changes the weights"
+# hidden: times are differences of readings, from a clock that does not start at zero
+_h_clock = FakeClock(tick=1.0)
+_h_clock.now = 1000.0
+_h_hist = train(GPT(V, 8, 1, 2, 6, rng=1), SHAKESPEARE.train[:5000], TinyGPTConfig(d_model=8, context=6, batch_size=3, steps=4, budget_seconds=2.0), _h_clock)
+assert _h_hist["steps"] == 1, "elapsed = clock() - start: readings 1001 and 1002 after a start at 1000 allow one step"
+assert _h_hist["seconds"] == 3.0, "seconds = the last reading minus the first"
 # hidden: too little text is refused
 assert isinstance(raised(lambda: train(GPT(V, 8, 1, 2, 6, rng=1), SHAKESPEARE.train[:6], _h_config)), ValueError), "too few ids raise ValueError"
 ### END HIDDEN TESTS
@@ -1189,7 +1195,8 @@ def write_report(path, variants: dict, val_ids, config: TinyGPTConfig, history: 
         the report as load_report reads it back, checked by validate_report.
 
     Raises:
-        ValueError: for variants without "float32" or with a variant named "training".
+        ValueError: for variants without "float32" or with a variant named "training",
+            before anything is measured or written.
     """
     # Task report: check the names; time, evaluate and weigh every variant; save; read back.
     ### BEGIN SOLUTION
@@ -1317,6 +1324,12 @@ with tempfile.TemporaryDirectory() as _h_folder:
     assert isinstance(_h_err, ValueError), "no float32 variant: ValueError"
     _h_err = raised(lambda: write_report(Path(_h_folder) / "y.json", {"float32": _h_float, "training": _h_small}, _h_val, _h_config, _h_hist))
     assert isinstance(_h_err, ValueError), "a variant named training: ValueError"
+    assert not (Path(_h_folder) / "x.json").exists() and not (Path(_h_folder) / "y.json").exists(), "a refused report writes nothing"
+# hidden: context + 1 ids are enough when the timed batch is one window
+_h_one = TinyGPTConfig(d_model=8, num_layers=2, num_heads=2, context=10, batch_size=1, seed=2)
+with tempfile.TemporaryDirectory() as _h_folder:
+    _h_r = write_report(Path(_h_folder) / "one.json", {"float32": _h_float}, _h_val[:11], _h_one, _h_hist, repeats=2)
+assert abs(_h_r["results"]["float32"]["val_loss"]["value"] - nats(_h_float, _h_val[:11], 10)) < 1e-4, "context + 1 ids: one window, measured"
 ### END HIDDEN TESTS
 
 

@@ -395,7 +395,8 @@ def write_report(path, variants: dict, val_ids, config: TinyGPTConfig, history: 
         the report as load_report reads it back, checked by validate_report.
 
     Raises:
-        ValueError: for variants without "float32" or with a variant named "training".
+        ValueError: for variants without "float32" or with a variant named "training",
+            before anything is measured or written.
     """
     if "float32" not in variants or "training" in variants:
         raise ValueError(

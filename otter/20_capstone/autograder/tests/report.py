@@ -266,9 +266,15 @@ with tempfile.TemporaryDirectory() as _h_folder:
     assert isinstance(_h_err, ValueError), "no float32 variant: ValueError"
     _h_err = raised(lambda: write_report(Path(_h_folder) / "y.json", {"float32": _h_float, "training": _h_small}, _h_val, _h_config, _h_hist))
     assert isinstance(_h_err, ValueError), "a variant named training: ValueError"
+    assert not (Path(_h_folder) / "x.json").exists() and not (Path(_h_folder) / "y.json").exists(), "a refused report writes nothing"
+# hidden: context + 1 ids are enough when the timed batch is one window
+_h_one = TinyGPTConfig(d_model=8, num_layers=2, num_heads=2, context=10, batch_size=1, seed=2)
+with tempfile.TemporaryDirectory() as _h_folder:
+    _h_r = write_report(Path(_h_folder) / "one.json", {"float32": _h_float}, _h_val[:11], _h_one, _h_hist, repeats=2)
+assert abs(_h_r["results"]["float32"]["val_loss"]["value"] - nats(_h_float, _h_val[:11], 10)) < 1e-4, "context + 1 ids: one window, measured"
 ### END HIDDEN TESTS
 '''[1:-1]
-HIDDEN = [(97, 113, 'the report follows the published schema and is what the file holds'), (114, 119, "the training figures are the history's and the float model's parameters"), (120, 128, "every variant's loss, bytes and zeros agree with a re-measurement"), (129, 142, 'latency and throughput were measured on the fixed batch (loosely: machines are noisy)'), (143, 150, 'one warm-up call, then `repeats` timed calls, on the fixed (batch_size, context) batch'), (151, 157, 'a report without the float model, or with a variant named training, is refused')]
+HIDDEN = [(97, 113, 'the report follows the published schema and is what the file holds'), (114, 119, "the training figures are the history's and the float model's parameters"), (120, 128, "every variant's loss, bytes and zeros agree with a re-measurement"), (129, 142, 'latency and throughput were measured on the fixed batch (loosely: machines are noisy)'), (143, 150, 'one warm-up call, then `repeats` timed calls, on the fixed (batch_size, context) batch'), (151, 157, 'a report without the float model, or with a variant named training, is refused'), (158, 163, 'context + 1 ids are enough when the timed batch is one window')]
 
 STDERR_RULE = (
     "The test wrote to stderr (a print to sys.stderr, a log message or a warning): like "
