@@ -64,8 +64,8 @@ release-assignment:  ## put ASSIGNMENT in the exchange once schedule.toml says (
 collect:  ## copy every student's latest submission of ASSIGNMENT into submitted/
 	$(CK) collect $(ASSIGNMENT)
 
-autograde:  ## grade ASSIGNMENT with JOBS workers, contained, resumable (FORCE=1: regrade all)
-	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS) $(FORCE_FLAG)
+autograde:  ## grade ASSIGNMENT with JOBS workers, contained, resumable (FORCE=1: regrade all; CLUSTER=local or tcp://host:8786: on Dask)
+	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS) $(FORCE_FLAG) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 flags:  ## what needs a human on ASSIGNMENT; CLEAR=student once you have looked
 	$(CK) flags $(ASSIGNMENT) $(if $(CLEAR),--clear $(CLEAR))

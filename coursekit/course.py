@@ -28,6 +28,8 @@ from .tools import run_nbgrader, write_notebook
 CONFIG_FILE = "nbgrader_config.py"
 SOLUTION_SUFFIX = "-solution"  # a module's published solution is the assignment NN_name-solution
 STAGING = "staging"  # nbgrader's submitted_directory while grading: intake's repaired copies
+# What `Course.use_gradebook` appends to a course's nbgrader_config.py (replaced, never stacked).
+GRADEBOOK_MARK = "# --- gradebook of this course copy (Course.use_gradebook) ---"
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,23 @@ class Course:
 
     @classmethod
     def scratch(
-        cls, dest: Path, modules: list[Module], repo: Path = REPO, schedule: dict | None = None
+        cls,
+        dest: Path,
+        modules: list[Module],
+        repo: Path = REPO,
+        schedule: dict | None = None,
+        db_url: str | None = None,
     ) -> Course:
         """A fresh copy of the course for `modules`, with a gradebook that knows them.
 
         The repository's schedule is not copied (its dates are the real semester's): give
         `schedule` ({assignment: {"release": datetime, "due": datetime}}) to have one.
+        `db_url` puts the gradebook in that (empty) database instead of SQLite.
         """
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / CONFIG_FILE, dest / CONFIG_FILE)
+        if db_url:
+            cls(dest).use_gradebook(db_url)
         if schedule:
             text = schedule_file.dump(schedule)
             (dest / schedule_file.SCHEDULE_FILE).write_text(text, encoding="utf-8")
@@ -114,6 +124,18 @@ class Course:
     @property
     def db_url(self) -> str:
         return self.config.CourseDirectory.db_url
+
+    def use_gradebook(self, db_url: str) -> None:
+        """Point this course's nbgrader_config.py at another gradebook database (a scratch
+        copy's own PostgreSQL database, say); the schema is created there at once."""
+        from .grading.database import init_schema
+
+        path = self.root / CONFIG_FILE
+        text = path.read_text(encoding="utf-8").split("\n" + GRADEBOOK_MARK)[0].rstrip("\n")
+        text += f"\n\n{GRADEBOOK_MARK}\nc.CourseDirectory.db_url = {db_url!r}\n"
+        path.write_text(text, encoding="utf-8")
+        self.__dict__.pop("config", None)
+        init_schema(db_url, self.course_id)
 
     def has_gradebook(self) -> bool:
         return not gradebook_missing(self.db_url)
