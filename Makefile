@@ -85,7 +85,7 @@ report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, H
 roster:  ## create/update students from a Canvas gradebook export: make roster CSV=canvas.csv
 	$(CK) roster $(CSV)
 
-bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS workers
+bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial, JOBS workers, JOBS Dask workers
 	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS)
 
 bench-training:  ## one training step of the digits MLP: tinytorch, numpy by hand, PyTorch
