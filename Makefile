@@ -11,7 +11,7 @@ LINTED  := coursekit tests milestones tito datasets
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
 FORCE_FLAG = $(if $(FORCE),--force)
 
-.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation milestones-2017 release-solutions clean
+.PHONY: help setup test test-full lint release check gates otter otter-gates otter-grade demo hub hub-stop schedule release-assignment collect autograde flags feedback export report roster bench-grading bench-training bench-conv bench-tokenizer bench-transformer bench-generation bench-acceleration milestones-2017 milestone-quantize release-solutions clean
 
 help:  ## list the targets
 	@awk -F ':.*## ' '/^[a-z0-9-]+:.*## / { printf "%-20s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
@@ -103,11 +103,17 @@ bench-transformer:  ## the Shakespeare GPT: a training step and a generation ste
 bench-generation:  ## the Shakespeare GPT generating 256 tokens with and without the KV cache
 	$(CK) bench generation
 
+bench-acceleration:  ## Module 16: GFLOP/s of loops, rows, tiles and BLAS by size; plot in build/bench/
+	$(CK) bench acceleration
+
 milestones-2017:  ## the 2017 milestones with their full settings (about 10 min of CPU)
 	$(PY) milestones/05_2017_transformer/attention_proof.py
 	$(PY) milestones/05_2017_transformer/vaswani_shakespeare.py
 	$(PY) milestones/05_2017_transformer/vaswani_chatgpt.py
 	$(PY) milestones/05_2017_transformer/vaswani_copilot.py
+
+milestone-quantize:  ## the Shakespeare GPT quantized to int8: measured bytes and val loss (about 2 min)
+	$(PY) milestones/06_2018_optimization/quantize_gpt.py
 
 clean:  ## remove scratch output (build/); never touches the gradebook
 	rm -rf build

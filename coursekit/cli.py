@@ -352,10 +352,20 @@ def parser() -> argparse.ArgumentParser:
     p = verb(
         "bench",
         cmd_bench,
-        "benchmarks: grading, training, conv, tokenizer, transformer or generation (-h)",
+        "benchmarks: grading, training, conv, tokenizer, transformer, generation or "
+        "acceleration (-h)",
     )
     p.add_argument(
-        "which", choices=("grading", "training", "conv", "tokenizer", "transformer", "generation")
+        "which",
+        choices=(
+            "grading",
+            "training",
+            "conv",
+            "tokenizer",
+            "transformer",
+            "generation",
+            "acceleration",
+        ),
     )
     p.add_argument("options", nargs=argparse.REMAINDER, help="the benchmark's own options")
     return top

@@ -49,7 +49,8 @@ assert (
     f"The matrices themselves must shrink: weights (4, 4) and (4, 3), bias (4,); got "
     f"{first.weight.shape}, {second.weight.shape}, {first.bias.shape}."
 )
-removed = np.argsort(neuron_scores(model.layers[0]), kind="stable")[:2]
+kept = np.sort(np.argsort(-neuron_scores(model.layers[0]), kind="stable")[:4])  # ties: lower index
+removed = np.setdiff1d(np.arange(6), kept)
 masked = mlp([4, 6, 3], seed=0)
 mask_neurons(masked, 0, removed)
 assert_array(
