@@ -102,16 +102,20 @@ def run(
     db_url: str | None = None,
     cluster: str | None = "local",
     serial: bool = True,
+    one_worker: bool = True,
+    execution_repeats: int = 3,
 ) -> dict:
-    """Grade the same class in every mode; {label: {"seconds", "scores", "parallel"}} and
-    {"execution": seconds} (the notebook's own run time)."""
+    """Grade the same class in every mode; {label: {"seconds", "scores", "parallel",
+    "db_url"}} and {"execution": seconds} (the notebook's own run time). `cluster` is
+    "local" (a LocalCluster per run), a scheduler address, or None (no Dask mode)."""
     module = find(module_name)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Course.scratch(Path(tmp) / "base", [module], db_url=db_url)
         make_class(base, module, students)
         runs = [("nbgrader autograde (serial)", None, None)] if serial else []
-        runs += [("coursekit, 1 worker", 1, None), (f"coursekit, {jobs} workers", jobs, None)]
+        runs += [("coursekit, 1 worker", 1, None)] if one_worker else []
+        runs.append((f"coursekit, {jobs} workers", jobs, None))
         if cluster:
             where = "LocalCluster" if cluster == "local" else cluster
             runs.append((f"coursekit on Dask ({where}), {jobs} workers", jobs, cluster))
@@ -129,8 +133,10 @@ def run(
                 "seconds": seconds,
                 "scores": cell_scores(course, module),
                 "parallel": min(workers or 1, os.cpu_count() or 1),
+                "db_url": course.db_url,
             }
-        results["execution"] = execution_seconds(course, module)
+        if execution_repeats:
+            results["execution"] = execution_seconds(course, module, execution_repeats)
     return results
 
 

@@ -161,11 +161,16 @@ def grade_task(root: str, assignment: str, student: str) -> dict:
 
 
 def local_cluster(workers: int):
-    """A LocalCluster of `workers` single-threaded processes (one kernel at a time each)."""
+    """A LocalCluster of `workers` single-threaded processes (one kernel at a time each).
+
+    Its workers inherit this process's PATH, which must name nbgrader's tools: it is set here."""
     import logging
 
     from distributed import LocalCluster
 
+    from ..tools import tool_env
+
+    os.environ["PATH"] = tool_env()["PATH"]
     return LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
