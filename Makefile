@@ -6,6 +6,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
+SCALE   ?= 20
 LINTED  := coursekit tests milestones tito datasets
 
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
@@ -85,8 +86,8 @@ report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, H
 roster:  ## create/update students from a Canvas gradebook export: make roster CSV=canvas.csv
 	$(CK) roster $(CSV)
 
-bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial, JOBS workers, JOBS Dask workers
-	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS)
+bench-grading:  ## grade STUDENTS generated notebooks: nbgrader serial (launcher kernels, standby kernels), JOBS workers, JOBS Dask workers; then SCALE per worker on 1..cores Dask workers
+	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS) --baseline --scale $(SCALE)
 
 bench-training:  ## one training step of the digits MLP: tinytorch, numpy by hand, PyTorch
 	$(CK) bench training

@@ -38,6 +38,12 @@ from ..modules import find
 from ..quality import mutants
 from ..simulation import submissions
 
+BASELINE = "nbgrader autograde (serial), launcher kernels"
+LAUNCHER_KERNELS = (
+    "--Execute.kernel_manager_class=jupyter_client.manager.AsyncKernelManager",
+    "--Execute.shutdown_kernel=graceful",
+)
+
 
 def make_class(course: Course, module, students: int) -> None:
     src, rel = course.source_notebook(module), course.release_notebook(module)
@@ -104,16 +110,20 @@ def run(
     serial: bool = True,
     one_worker: bool = True,
     execution_repeats: int = 3,
+    baseline: bool = False,
 ) -> dict:
     """Grade the same class in every mode; {label: {"seconds", "scores", "parallel",
     "db_url"}} and {"execution": seconds} (the notebook's own run time). `cluster` is
-    "local" (a LocalCluster per run), a scheduler address, or None (no Dask mode)."""
+    "local" (a LocalCluster per run), a scheduler address, or None (no Dask mode).
+    `baseline` adds serial nbgrader with its kernels started by the kernelspec's launcher,
+    as before the pre-started standby kernels (coursekit/grading/standby.py)."""
     module = find(module_name)
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-grading-") as tmp:
         base = Course.scratch(Path(tmp) / "base", [module], db_url=db_url)
         make_class(base, module, students)
-        runs = [("nbgrader autograde (serial)", None, None)] if serial else []
+        runs = [(BASELINE, None, None)] if baseline else []
+        runs += [("nbgrader autograde (serial)", None, None)] if serial else []
         runs += [("coursekit, 1 worker", 1, None)] if one_worker else []
         runs.append((f"coursekit, {jobs} workers", jobs, None))
         if cluster:
@@ -125,7 +135,7 @@ def run(
             start = time.perf_counter()
             if workers is None:
                 course.ensure_assignment(module)
-                course.autograde(module)
+                course.autograde(module, *(LAUNCHER_KERNELS if label == BASELINE else ()))
             else:
                 grade_class(course, module, jobs=workers, force=True, cluster=on)
             seconds = time.perf_counter() - start
@@ -169,6 +179,60 @@ def report(results: dict, students: int, console: Console) -> bool:
     return same
 
 
+def scale(per_worker: int, max_workers: int, module_name: str, console: Console) -> list[dict]:
+    """Weak scaling on Dask: `per_worker` notebooks for each of 1..`max_workers` workers of a
+    LocalCluster (started before the clock, reached by its address as a remote one is), each
+    count on a class of its own; the same grades in every run."""
+    from ..grading.cluster import local_cluster
+
+    module = find(module_name)
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as tmp:
+        for workers in range(1, max_workers + 1):
+            students = per_worker * workers
+            course = Course.scratch(Path(tmp) / f"w{workers}", [module])
+            make_class(course, module, students)
+            course.ensure_assignment(module)
+            console.print(f"scale: {students} notebooks on {workers} Dask worker(s) ...")
+            cluster = local_cluster(workers)
+            try:
+                start = time.perf_counter()
+                grade_class(course, module, jobs=workers, cluster=cluster.scheduler_address)
+                seconds = time.perf_counter() - start
+            finally:
+                cluster.close()
+            rows.append(
+                {
+                    "workers": workers,
+                    "notebooks": students,
+                    "seconds": seconds,
+                    "per_minute": 60 * students / seconds,
+                    "scores": cell_scores(course, module),
+                }
+            )
+    return rows
+
+
+def report_scale(rows: list[dict], console: Console) -> None:
+    table = Table(title="Scaling on Dask: the same notebooks per worker, more workers")
+    for col in ("workers", "notebooks", "total s", "notebooks/min", "speed-up", "efficiency"):
+        table.add_column(col, justify="right")
+    one = rows[0]["per_minute"]
+    for r in rows:
+        table.add_row(
+            str(r["workers"]),
+            str(r["notebooks"]),
+            f"{r['seconds']:.1f}",
+            f"{r['per_minute']:.0f}",
+            f"{r['per_minute'] / one:.2f}x",
+            f"{r['per_minute'] / one / r['workers']:.0%}",
+        )
+    console.print(table)
+    console.print(
+        f"{os.cpu_count()} cores here: linear scaling means efficiency near 100% up to them."
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench_grading", description=__doc__.split("\n")[0])
     parser.add_argument("--students", type=int, default=300)
@@ -178,10 +242,36 @@ def main(argv: list[str] | None = None) -> int:
         "--cluster", default="local", help="Dask mode: 'local' (LocalCluster) or tcp://host:port"
     )
     parser.add_argument("--db-url", help="a PostgreSQL database for the gradebooks (copied)")
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also the scaling run: N notebooks per worker on 1..cores Dask workers",
+    )
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="also serial nbgrader with kernels started by the launcher (no standby kernels)",
+    )
     args = parser.parse_args(argv)
     console = Console()
-    results = run(args.students, args.jobs, args.module, console, args.db_url, args.cluster)
-    return 0 if report(results, args.students, console) else 1
+    results = run(
+        args.students,
+        args.jobs,
+        args.module,
+        console,
+        args.db_url,
+        args.cluster,
+        baseline=args.baseline,
+    )
+    same = report(results, args.students, console)
+    if args.scale:
+        rows = scale(args.scale, os.cpu_count() or 1, args.module, console)
+        report_scale(rows, console)
+        first = rows[0]["scores"]  # the same students graded the same in every run
+        same = same and all(r["scores"][s] == v for r in rows for s, v in first.items())
+    return 0 if same else 1
 
 
 if __name__ == "__main__":
