@@ -163,7 +163,8 @@ def grade_task(root: str, assignment: str, student: str) -> dict:
 def local_cluster(workers: int):
     """A LocalCluster of `workers` single-threaded processes (one kernel at a time each).
 
-    Its workers inherit this process's PATH, which must name nbgrader's tools: it is set here."""
+    Its workers inherit this process's PATH, which must name nbgrader's tools: it is set here.
+    Their fd 1 and 2 go to /dev/null (`quiet_worker`)."""
     import logging
 
     from distributed import LocalCluster
@@ -171,7 +172,9 @@ def local_cluster(workers: int):
     from ..tools import tool_env
 
     os.environ["PATH"] = tool_env()["PATH"]
-    return LocalCluster(
+    from distributed import Client
+
+    cluster = LocalCluster(
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
@@ -179,6 +182,9 @@ def local_cluster(workers: int):
         dashboard_address=":0",
         silence_logs=logging.ERROR,
     )
+    with Client(cluster) as client:
+        client.run(quiet_worker)
+    return cluster
 
 
 def dispatch(course, module, todo, jobs: int, on_done, record, why, address: str | None):
@@ -193,8 +199,6 @@ def dispatch(course, module, todo, jobs: int, on_done, record, why, address: str
     cluster = local_cluster(min(jobs, len(todo))) if address is None else None
     try:
         with Client(cluster if cluster is not None else address) as client:
-            if cluster is not None:
-                client.run(quiet_worker)
             check_workers(client, course.root, module.assignment)
             run_id = secrets.token_hex(4)
             for outcome in todo:
