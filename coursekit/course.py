@@ -270,10 +270,21 @@ class Course:
     def autograde(self, module: Module, *extra: str) -> str:
         return self.nbgrader("autograde", module.assignment, "--force", *extra)
 
+    def test_order(self, assignment: str) -> dict[str, int]:
+        """Each graded cell's position in the assignment's source notebooks."""
+        order: dict[str, int] = {}
+        for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
+            for cell in nbformat.read(path, 4).cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id:
+                    order.setdefault(grade_id, len(order))
+        return order
+
     def scores(self, module: Module | str) -> dict[str, Score]:
         """Every student's result for one assignment (a module or its name), from the gradebook."""
         assignment = _name(module)
         policy = self.late_policy()
+        order = self.test_order(assignment)
         found = {}
         with Gradebook(self.db_url) as gb:
             for student in gb.students:
@@ -281,11 +292,18 @@ class Course:
                     sub = gb.find_submission(assignment, student.id)
                 except MissingEntry:
                     continue
+                # In the notebook's order: the database returns the rows in any order
+                # (PostgreSQL's changes as rows are updated).
                 failed = tuple(
-                    g.name
-                    for nb in sub.notebooks
-                    for g in nb.grades
-                    if g.max_score and (g.score or 0) < g.max_score
+                    sorted(
+                        (
+                            g.name
+                            for nb in sub.notebooks
+                            for g in nb.grades
+                            if g.max_score and (g.score or 0) < g.max_score
+                        ),
+                        key=lambda name: (order.get(name, len(order)), name),
+                    )
                 )
                 found[student.id] = Score(
                     student.id,

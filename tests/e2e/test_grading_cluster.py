@@ -169,10 +169,10 @@ def test_a_killed_dask_workers_student_is_graded_by_another_worker(scheduler, tm
 
 @pytest.mark.skipif(not FULL, reason="timing on a quiet machine: TINYTORCH_FULL=1 (make test-full)")
 def test_throughput_grows_with_dask_workers_up_to_the_cores():
-    """The scaling run of `make bench-grading`: 6 notebooks per worker on 1..2 workers."""
+    """The scaling run of `make bench-grading`: 10 notebooks per worker on 1..2 workers."""
     workers = min(2, os.cpu_count() or 1)
-    rows = bench_grading.scale(6, workers, MODULE, Console(quiet=True))
+    rows = bench_grading.scale(10, workers, MODULE, Console(quiet=True))
     first = rows[0]["scores"]
     assert all(r["scores"][s] == v for r in rows for s, v in first.items())
-    if workers == 2:  # linear would be 2x; shared CI machines get less
-        assert rows[1]["per_minute"] >= 1.4 * rows[0]["per_minute"], rows
+    if workers == 2:  # linear would be 2x; a machine shared with other jobs gets less
+        assert rows[1]["per_minute"] >= 1.3 * rows[0]["per_minute"], rows
