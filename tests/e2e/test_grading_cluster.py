@@ -127,6 +127,19 @@ def test_two_tas_grading_different_assignments_at_once_lose_nothing(postgres, tm
     assert {m.assignment: float(row[m.assignment]) for m in modules} == scores_of
 
 
+def _grading_now(worker) -> bool:
+    """A worker grading someone: one of its descendants is a kernel that has been contained
+    and runs as the sandbox's user. A standby kernel waiting for its turn still runs as this
+    process's user, so an idle worker (which keeps one) is never taken for a busy one."""
+    for child in worker.children(recursive=True):
+        try:
+            if child.uids().real != os.getuid():
+                return True
+        except psutil.NoSuchProcess:
+            continue
+    return False
+
+
 def _kill_a_busy_worker(course, module, killed: list) -> None:
     """Once a student is done, SIGKILL a Dask worker process that is running a kernel.
 
@@ -138,7 +151,7 @@ def _kill_a_busy_worker(course, module, killed: list) -> None:
         if log.exists() and log.read_text().strip():
             for worker in psutil.Process().children():
                 spawned = any("spawn_main" in part for part in worker.cmdline())
-                if spawned and worker.children():  # grading someone: its kernel is running
+                if spawned and _grading_now(worker):
                     killed.append(worker.pid)
                     worker.send_signal(signal.SIGKILL)
                     return
