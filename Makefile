@@ -6,6 +6,7 @@ export PATH := $(CURDIR)/.venv/bin:$(PATH)
 JOBS    ?= 2
 ASSIGNMENT ?= 01_tensor
 STUDENTS ?= 300
+SCALE   ?= 20
 LINTED  := coursekit tests milestones tito datasets
 
 # FORCE=1 overrides a guard (the schedule, the resume record); its help line says what it risks.
@@ -64,8 +65,8 @@ release-assignment:  ## put ASSIGNMENT in the exchange once schedule.toml says (
 collect:  ## copy every student's latest submission of ASSIGNMENT into submitted/
 	$(CK) collect $(ASSIGNMENT)
 
-autograde:  ## grade ASSIGNMENT with JOBS workers, contained, resumable (FORCE=1: regrade all)
-	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS) $(FORCE_FLAG)
+autograde:  ## grade ASSIGNMENT with JOBS workers, contained, resumable (FORCE=1: regrade all; CLUSTER=local or tcp://host:8786: on Dask)
+	$(CK) autograde $(ASSIGNMENT) --jobs $(JOBS) $(FORCE_FLAG) $(if $(CLUSTER),--cluster $(CLUSTER))
 
 flags:  ## what needs a human on ASSIGNMENT; CLEAR=student once you have looked
 	$(CK) flags $(ASSIGNMENT) $(if $(CLEAR),--clear $(CLEAR))
@@ -85,8 +86,8 @@ report:  ## TA report for ASSIGNMENT: totals, test-cell pass rates, histogram, H
 roster:  ## create/update students from a Canvas gradebook export: make roster CSV=canvas.csv
 	$(CK) roster $(CSV)
 
-bench-grading:  ## grade a generated class of STUDENTS: nbgrader serial vs JOBS workers
-	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS)
+bench-grading:  ## grade STUDENTS generated notebooks: nbgrader serial (launcher kernels, standby kernels), JOBS workers, JOBS Dask workers; then SCALE per worker on 1..cores Dask workers
+	$(CK) bench grading --students $(STUDENTS) --jobs $(JOBS) --baseline --scale $(SCALE)
 
 bench-training:  ## one training step of the digits MLP: tinytorch, numpy by hand, PyTorch
 	$(CK) bench training

@@ -56,6 +56,10 @@ if os.environ.get("TINYTORCH_UNCONTAINED") != "1":
     # course, one per course; the socket name carries the grading process's id.
     sockets = "/tmp/tinytorch-grading-" + hashlib.sha256(ROOT.encode()).hexdigest()[:12]
     c.KernelManager.ip = os.path.join(sockets, f"kernel-{os.getpid()}")
+    # Each student's kernel is a new contained process, pre-started while the previous
+    # notebook runs (coursekit/grading/standby.py); killed once the notebook has run.
+    c.Execute.kernel_manager_class = "coursekit.grading.standby.StandbyKernelManager"
+    c.Execute.shutdown_kernel = "immediate"
 
 # nbgrader's autograde steps, plus the course's (coursekit/plugins/preprocessors.py): the
 # sandbox is prepared, cells after the last test (systems measurements) are not run while

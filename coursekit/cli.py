@@ -85,7 +85,9 @@ def cmd_autograde(args) -> int:
 
     course = _course(args)
     module = find(args.assignment, args.root)
-    return run_autograde(course, module, args.jobs, args.force, args.student, console)
+    return run_autograde(
+        course, module, args.jobs, args.force, args.student, console, cluster=args.cluster
+    )
 
 
 def cmd_feedback(args) -> int:
@@ -284,6 +286,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--jobs", type=int, default=2, help="grading workers (default 2)")
     p.add_argument("--force", action="store_true", help="regrade every student, changed or not")
     p.add_argument("--student", action="append", help="grade only this student (repeatable)")
+    p.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="grade on Dask: 'local' (a LocalCluster of --jobs workers) or a scheduler "
+        "address such as tcp://10.0.0.5:8786 (workers need the course on shared storage)",
+    )
     p = verb("flags", cmd_flags, "what needs a human on an assignment; --clear once you looked")
     assignment(p)
     p.add_argument("--clear", metavar="STUDENT", help="clear this student's open flags")

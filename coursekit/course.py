@@ -28,6 +28,8 @@ from .tools import run_nbgrader, write_notebook
 CONFIG_FILE = "nbgrader_config.py"
 SOLUTION_SUFFIX = "-solution"  # a module's published solution is the assignment NN_name-solution
 STAGING = "staging"  # nbgrader's submitted_directory while grading: intake's repaired copies
+# What `Course.use_gradebook` appends to a course's nbgrader_config.py (replaced, never stacked).
+GRADEBOOK_MARK = "# --- gradebook of this course copy (Course.use_gradebook) ---"
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,23 @@ class Course:
 
     @classmethod
     def scratch(
-        cls, dest: Path, modules: list[Module], repo: Path = REPO, schedule: dict | None = None
+        cls,
+        dest: Path,
+        modules: list[Module],
+        repo: Path = REPO,
+        schedule: dict | None = None,
+        db_url: str | None = None,
     ) -> Course:
         """A fresh copy of the course for `modules`, with a gradebook that knows them.
 
         The repository's schedule is not copied (its dates are the real semester's): give
         `schedule` ({assignment: {"release": datetime, "due": datetime}}) to have one.
+        `db_url` puts the gradebook in that (empty) database instead of SQLite.
         """
         dest.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / CONFIG_FILE, dest / CONFIG_FILE)
+        if db_url:
+            cls(dest).use_gradebook(db_url)
         if schedule:
             text = schedule_file.dump(schedule)
             (dest / schedule_file.SCHEDULE_FILE).write_text(text, encoding="utf-8")
@@ -114,6 +124,18 @@ class Course:
     @property
     def db_url(self) -> str:
         return self.config.CourseDirectory.db_url
+
+    def use_gradebook(self, db_url: str) -> None:
+        """Point this course's nbgrader_config.py at another gradebook database (a scratch
+        copy's own PostgreSQL database, say); the schema is created there at once."""
+        from .grading.database import init_schema
+
+        path = self.root / CONFIG_FILE
+        text = path.read_text(encoding="utf-8").split("\n" + GRADEBOOK_MARK)[0].rstrip("\n")
+        text += f"\n\n{GRADEBOOK_MARK}\nc.CourseDirectory.db_url = {db_url!r}\n"
+        path.write_text(text, encoding="utf-8")
+        self.__dict__.pop("config", None)
+        init_schema(db_url, self.course_id)
 
     def has_gradebook(self) -> bool:
         return not gradebook_missing(self.db_url)
@@ -248,10 +270,21 @@ class Course:
     def autograde(self, module: Module, *extra: str) -> str:
         return self.nbgrader("autograde", module.assignment, "--force", *extra)
 
+    def test_order(self, assignment: str) -> dict[str, int]:
+        """Each graded cell's position in the assignment's source notebooks."""
+        order: dict[str, int] = {}
+        for path in sorted((self.root / "source" / assignment).glob("*.ipynb")):
+            for cell in nbformat.read(path, 4).cells:
+                grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+                if grade_id:
+                    order.setdefault(grade_id, len(order))
+        return order
+
     def scores(self, module: Module | str) -> dict[str, Score]:
         """Every student's result for one assignment (a module or its name), from the gradebook."""
         assignment = _name(module)
         policy = self.late_policy()
+        order = self.test_order(assignment)
         found = {}
         with Gradebook(self.db_url) as gb:
             for student in gb.students:
@@ -259,11 +292,18 @@ class Course:
                     sub = gb.find_submission(assignment, student.id)
                 except MissingEntry:
                     continue
+                # In the notebook's order: the database returns the rows in any order
+                # (PostgreSQL's changes as rows are updated).
                 failed = tuple(
-                    g.name
-                    for nb in sub.notebooks
-                    for g in nb.grades
-                    if g.max_score and (g.score or 0) < g.max_score
+                    sorted(
+                        (
+                            g.name
+                            for nb in sub.notebooks
+                            for g in nb.grades
+                            if g.max_score and (g.score or 0) < g.max_score
+                        ),
+                        key=lambda name: (order.get(name, len(order)), name),
+                    )
                 )
                 found[student.id] = Score(
                     student.id,

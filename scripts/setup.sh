@@ -20,6 +20,17 @@ if ! command -v tmux >/dev/null 2>&1; then
         echo "warning: tmux is not installed; the dashboard's terminal test needs it (apt-get install tmux)" >&2
     fi
 fi
+# PostgreSQL: the gradebook can live there (nbgrader_config.py names it; docs/ta-guide.md),
+# and the tests start a private server of Debian's package (tests/e2e/test_grading_cluster.py).
+if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        apt-get update -qq
+        # The package's own cluster is not needed (the tests make theirs); it may stay stopped.
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    else
+        echo "warning: PostgreSQL is not installed; the PostgreSQL gradebook tests need it (apt-get install postgresql)" >&2
+    fi
+fi
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -r requirements.lock

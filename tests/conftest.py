@@ -89,3 +89,18 @@ def course(tmp_path: Path):
     (root / "gradebook").mkdir(parents=True)
     shutil.copy2(REPO / CONFIG_FILE, root / CONFIG_FILE)
     return Course(root)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL server (Debian's package, `make setup` installs it) on a private
+    port of 127.0.0.1, started once per test process; each test makes its own database."""
+    from coursekit.grading.database import LocalPostgres
+
+    server = LocalPostgres()
+    try:
+        server.start()
+    except RuntimeError as err:
+        pytest.fail(f"could not start PostgreSQL (make setup installs it): {err}")
+    yield server
+    server.stop()

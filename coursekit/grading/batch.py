@@ -152,9 +152,14 @@ def grade_class(
     force: bool = False,
     only: list[str] | None = None,
     on_done: Callable[[Outcome, int, int], None] | None = None,
+    cluster: str | None = None,
 ) -> Run:
     """Grade every submission of `module` (or `only` these students) whose grade is not
-    current; `force` grades them all again."""
+    current; `force` grades them all again.
+
+    `cluster` runs the workers on Dask (coursekit/grading/cluster.py): "local" starts a
+    LocalCluster of `jobs` workers, anything else is a scheduler address (tcp://host:8786).
+    Without it, `jobs` worker processes of this machine grade."""
     start = time.perf_counter()
     course.ensure_assignment(module)
     run = Run(inputs=grading_inputs(course, module))
@@ -178,7 +183,21 @@ def grade_class(
         intake = stage(submitted, staged, release_dir, module.assignment, student, solution_dir)
         todo.append(Outcome(student, flags=intake.flags, fingerprint=print_, reason=reason or ""))
     run.graded = todo
-    if todo:
+    if todo and cluster:
+        from . import cluster as dask_cluster
+
+        address = None if cluster == "local" else cluster
+        run.interrupted = dask_cluster.dispatch(
+            course,
+            module,
+            todo,
+            max(1, jobs),
+            on_done,
+            lambda o: _record(course, module, [o], run.inputs),
+            _why,
+            address,
+        )
+    elif todo:
         run.interrupted = _dispatch(course, module, todo, max(1, jobs), on_done, run.inputs)
     run.seconds = time.perf_counter() - start
     return run

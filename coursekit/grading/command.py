@@ -13,6 +13,7 @@ from ..course import Course, Score
 from ..modules import Module
 from . import flags as flag_file
 from .batch import Run, flags_file, grade_class, write_flags
+from .cluster import ClusterMismatch
 
 
 def late_note(score: Score | None) -> str:
@@ -63,6 +64,7 @@ def run_autograde(
     force: bool,
     only: list[str] | None,
     console: Console,
+    cluster: str | None = None,
 ) -> int:
     if course.due(module) is None:
         console.print(
@@ -81,13 +83,20 @@ def run_autograde(
         def on_done(outcome, done, total):
             progress.update(task, completed=done, total=total)
 
-        run = grade_class(course, module, jobs=jobs, force=force, only=only, on_done=on_done)
+        try:
+            run = grade_class(
+                course, module, jobs=jobs, force=force, only=only, on_done=on_done, cluster=cluster
+            )
+        except ClusterMismatch as err:
+            progress.stop()
+            console.print(f"[red]{escape(str(err))}")
+            return 2
     path = write_flags(course, module, run)
     open_flags = flag_file.open_by_student(flag_file.load(path))
     console.print(table(module, run, course.scores(module), open_flags))
     waiting = sum(len(v) for v in open_flags.values())
     console.print(
-        f"{run.seconds:.0f} s with {jobs} workers; {waiting} open flags in {path} "
+        f"{run.seconds:.0f} s with {jobs} workers{' on Dask' if cluster else ''}; {waiting} open flags in {path} "
         f"(make flags ASSIGNMENT={module.assignment} lists them; CLEAR=STUDENT clears them)"
     )
     if run.unrostered:

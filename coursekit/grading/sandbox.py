@@ -276,6 +276,14 @@ def limit(config: dict) -> None:
 
 def inside(uid: int, connection_file: str, kernel_args: list[str]) -> None:
     """Runs as PID 1 of the new namespaces, still root: contain, drop, exec the kernel."""
+    private_conn, env = contain(uid, connection_file)
+    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(private_conn), *kernel_args]
+    os.execve(sys.executable, argv, env)
+
+
+def contain(uid: int, connection_file: str) -> tuple[Path, dict[str, str]]:
+    """As PID 1 of new namespaces, still root: hide the course, drop to `uid`, set the limits.
+    Returns the kernel's own copy of the connection file and the kernel's environment."""
     config = settings()
     workdir = Path.cwd()
     # The kernel reads its own copy of the connection file (the original is the grader's,
@@ -327,8 +335,7 @@ def inside(uid: int, connection_file: str, kernel_args: list[str]) -> None:
     for key in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):
         if key in os.environ:
             env[key] = os.environ[key]
-    argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(private_conn), *kernel_args]
-    os.execve(sys.executable, argv, env)
+    return private_conn, env
 
 
 def launch(connection_file: str, kernel_args: list[str]) -> None:

@@ -36,6 +36,21 @@ def make_api(root: str) -> NbGraderAPI:
     return NbGraderAPI(coursedir=coursedir, config=config)
 
 
+def grade_one(api: NbGraderAPI, assignment: str, student: str) -> dict:
+    """nbgrader's own autograde of one student; what it says, as one JSON-able dict."""
+    start = time.perf_counter()
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+        result = api.autograde(assignment, student, force=True, create=True)
+    return {
+        "student": student,
+        "ok": bool(result.get("success")),
+        "seconds": round(time.perf_counter() - start, 3),
+        "log": (result.get("log") or "")[-4000:],
+        "error": (result.get("error") or "")[-4000:],
+    }
+
+
 def main(argv: list[str]) -> int:
     root, assignment = argv
     os.chdir(root)
@@ -50,23 +65,7 @@ def main(argv: list[str]) -> int:
         student = line.strip()
         if not student:
             continue
-        start = time.perf_counter()
-        sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
-            result = api.autograde(assignment, student, force=True, create=True)
-        print(
-            json.dumps(
-                {
-                    "student": student,
-                    "ok": bool(result.get("success")),
-                    "seconds": round(time.perf_counter() - start, 3),
-                    "log": (result.get("log") or "")[-4000:],
-                    "error": (result.get("error") or "")[-4000:],
-                }
-            ),
-            file=results,
-            flush=True,
-        )
+        print(json.dumps(grade_one(api, assignment, student)), file=results, flush=True)
     return 0
 
 

@@ -85,6 +85,7 @@ class PrepareSandbox(Preprocessor):
 
     def preprocess(self, nb, resources):
         from ..grading import sandbox
+        from ..grading.database import socket_folder
 
         if self.config.Execute.get("kernel_name") != sandbox.KERNEL_NAME:
             return nb, resources  # grading uncontained (TINYTORCH_UNCONTAINED=1)
@@ -92,7 +93,10 @@ class PrepareSandbox(Preprocessor):
         settings = {
             **sandbox.Sandbox(config=self.config).limits(),
             "course_root": str(self.config.CourseDirectory.root),
-            "hide": [str(self.config.Exchange.root)],
+            # The exchange, and a PostgreSQL gradebook's Unix socket folder (TCP is out of
+            # reach anyway: the kernel has no network).
+            "hide": [str(self.config.Exchange.root)]
+            + [str(p) for p in [socket_folder(self.config.CourseDirectory.db_url)] if p],
             "assignment": resources.get("nbgrader", {}).get("assignment", ""),
         }
         os.environ[sandbox.ENV] = json.dumps(settings)

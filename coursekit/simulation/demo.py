@@ -104,14 +104,21 @@ def notebook_for(
 
 
 def run(
-    module: Module, workdir: Path, on_step: Callable[[str], None] | None = None
+    module: Module,
+    workdir: Path,
+    on_step: Callable[[str], None] | None = None,
+    db_url: str | None = None,
+    cluster: str | None = None,
 ) -> tuple[Course, dict[str, Score], dict[str, Path]]:
-    """Run the simulated class; return the course, scores and the files written."""
+    """Run the simulated class; return the course, scores and the files written.
+
+    `db_url` puts the gradebook in that (empty) PostgreSQL database; `cluster` grades on
+    Dask ("local" or a scheduler address, as `coursekit autograde --cluster`)."""
     shutil.rmtree(workdir, ignore_errors=True)
     assignment = module.assignment
     due = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(days=2)
     dates = {assignment: {"release": due - timedelta(days=7), "due": due}}
-    course = Course.scratch(workdir / "course", [module], schedule=dates)
+    course = Course.scratch(workdir / "course", [module], schedule=dates, db_url=db_url)
     homes = workdir / "homes"
     step = on_step or (lambda _: None)
 
@@ -136,7 +143,7 @@ def run(
     # Every simulated student is the same OS user here; on JupyterHub keep check_owner on.
     course.nbgrader("collect", assignment, "--update", "--CollectApp.check_owner=False")
     step("autograde (contained, 2 workers)")
-    grade_class(course, module, jobs=2)
+    grade_class(course, module, jobs=2, cluster=cluster)
     step("generate and release feedback")
     course.nbgrader("generate_feedback", assignment, "--force")
     course.nbgrader("release_feedback", assignment)

@@ -23,9 +23,9 @@ def persona(sid):
     return next(p for p in demo.CLASS if p.student.id == sid)
 
 
-@pytest.mark.xdist_group("nbgrader")
-def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
-    _, _, scores, _, _ = class_run
+def assert_deserved_grades(scores) -> None:
+    """Each simulated student's grade is the one its kind deserves (also used on PostgreSQL,
+    tests/e2e/test_grading_cluster.py)."""
     for p in demo.CLASS:
         sid, kind = p.student.id, p.kind
         if kind.startswith("missing"):
@@ -40,6 +40,12 @@ def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
         else:  # partial or subtly wrong: some points, not all
             assert 0 < s.score < s.max_score, f"{sid}: {s}"
         assert s.late == p.late, f"{sid}: late flag {s.late}, expected {p.late}"
+
+
+@pytest.mark.xdist_group("nbgrader")
+def test_each_kind_of_student_gets_the_grade_it_deserves(class_run):
+    _, _, scores, _, _ = class_run
+    assert_deserved_grades(scores)
 
 
 @pytest.mark.xdist_group("nbgrader")

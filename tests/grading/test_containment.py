@@ -19,6 +19,7 @@ import pytest
 from jupyter_client.manager import KernelManager
 
 from coursekit.course import Course
+from coursekit.grading.standby import SyncStandbyKernelManager
 from coursekit.modules import REPO
 from coursekit.plugins.preprocessors import PrepareSandbox
 
@@ -41,9 +42,11 @@ def course(tmp_path_factory):
 
 
 @contextlib.contextmanager
-def sandbox_kernel(course_root, workdir):
+def sandbox_kernel(course_root, workdir, manager: str | None = None):
     """A grading kernel started as nbgrader starts it, from the course's own configuration,
-    for the assignment named by `workdir` (autograded/<student>/<assignment>).
+    for the assignment named by `workdir` (autograded/<student>/<assignment>): by the
+    course's kernel manager (a pre-started standby, coursekit/grading/standby.py), or with
+    `manager="launcher"` by jupyter_client's own, which runs the kernelspec's launcher.
 
     The grading step that prepares the sandbox sets its environment variable; the
     environment is put back afterwards so other tests see the one they started with.
@@ -53,7 +56,9 @@ def sandbox_kernel(course_root, workdir):
     assert config.Execute.kernel_name == "tinytorch-sandbox"
     resources = {"nbgrader": {"assignment": workdir.name}}
     PrepareSandbox(config=config).preprocess(nbformat.v4.new_notebook(), resources)
-    km = KernelManager(kernel_name="tinytorch-sandbox", config=config)
+    assert config.Execute.kernel_manager_class == "coursekit.grading.standby.StandbyKernelManager"
+    manager_class = KernelManager if manager == "launcher" else SyncStandbyKernelManager
+    km = manager_class(kernel_name="tinytorch-sandbox", config=config)
     try:
         km.start_kernel(cwd=str(workdir))
         kc = km.client()
@@ -67,9 +72,13 @@ def sandbox_kernel(course_root, workdir):
         os.environ.update(saved)
 
 
-@pytest.fixture(scope="module")
-def kernel(course):
-    with sandbox_kernel(course, course / "autograded" / "alice" / "01_tensor") as started:
+@pytest.fixture(scope="module", params=["standby", "launcher"])
+def kernel(course, request):
+    """The same containment whichever way the kernel starts."""
+    workdir = course / "autograded" / "alice" / "01_tensor"
+    shutil.rmtree(workdir)  # what the other way's kernel wrote there, owned by its user
+    workdir.mkdir()
+    with sandbox_kernel(course, workdir, request.param) as started:
         yield started
 
 
