@@ -38,10 +38,15 @@ def run_master(module: Module, root: Path = REPO, timeout: float = 900) -> list[
     with tempfile.TemporaryDirectory(prefix="tinytorch-try-") as tmp:
         path = Path(tmp) / module.notebook
         write_notebook(to_source_notebook(module), path)
+        # The master folder's data, linked: what the notebook writes (a report, a plot) stays
+        # in the scratch folder, never in masters/, from where the build would ship it.
+        for entry in module.master_dir.iterdir():
+            if entry.name not in (module.master.name, "module.toml"):
+                (Path(tmp) / entry.name).symlink_to(entry)
         env = tool_env(PYTHONPATH=str(root), MPLBACKEND="Agg")
         done = subprocess.run(
             [sys.executable, "-c", RUNNER, str(path)],
-            cwd=module.master_dir,
+            cwd=tmp,
             env=env,
             capture_output=True,
             text=True,
