@@ -27,6 +27,30 @@ def pytest_configure(config):
             old.unlink()
 
 
+# Long scopes first: `pytest -n 2 --dist loadscope` hands out whole files (or gate classes)
+# in collection order, so a long one collected last runs alone at the end while the other
+# worker idles. The gates of the later (larger) modules, then the end-to-end files, then the
+# otter gates, then the rest; collection order within each group.
+LONG_FIRST = (
+    "tests/quality/test_integrity.py",
+    "tests/e2e/",
+    "tests/milestones/",
+    "tests/otter/test_gates.py",
+)
+
+
+def _run_order(item) -> tuple[int, int]:
+    path = item.nodeid.split("::")[0]
+    group = next((i for i, p in enumerate(LONG_FIRST) if path.startswith(p)), len(LONG_FIRST))
+    cls = getattr(item, "cls", None)
+    number = -int(cls.__name__.split("_")[1]) if cls and "Gates_" in cls.__name__ else 0
+    return group, number
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=_run_order)  # stable: collection order within a group
+
+
 def pytest_terminal_summary(terminalreporter):
     walk = REPO / "build" / "hub-walk" / "timings.json"
     if walk.is_file() and walk.stat().st_mtime >= STARTED:

@@ -96,7 +96,8 @@ class PrepareSandbox(Preprocessor):
             # The exchange, and a PostgreSQL gradebook's Unix socket folder (TCP is out of
             # reach anyway: the kernel has no network).
             "hide": [str(self.config.Exchange.root)]
-            + [str(p) for p in [socket_folder(self.config.CourseDirectory.db_url)] if p],
+            # An unset db_url is nbgrader's default, SQLite in the course folder.
+            + [str(p) for p in [socket_folder(self.config.CourseDirectory.get("db_url", ""))] if p],
             "assignment": resources.get("nbgrader", {}).get("assignment", ""),
         }
         os.environ[sandbox.ENV] = json.dumps(settings)

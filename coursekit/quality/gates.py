@@ -46,8 +46,9 @@ MIN_MUTANTS = 20
 NBGRADER_SAMPLE = 3
 # The test suite's fast setting grades this many mutants per module (every task and kind
 # represented; declared equivalents are graded besides, for staleness); `make gates` and
-# `make test-full` grade all.
-CI_MUTANTS = 120
+# `make test-full` grade all. 100 is above the largest number of (task, kind) groups of any
+# module (86, Module 05), so every group is still drawn; the draw is a prefix of a larger one.
+CI_MUTANTS = 100
 
 
 @dataclass

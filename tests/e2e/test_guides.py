@@ -100,6 +100,7 @@ INLINE = {
     "make flags ASSIGNMENT=01_tensor CLEAR=ada",
     'make export MODULES="01 02"',
     "make release-solutions ASSIGNMENT=01_tensor FORCE=1",
+    "make bench-grading STUDENTS=40 SCALE=10",
 }
 # Only dry-run checked (`make -n` on the real Makefile), with the reason, and what the
 # recipe must contain:
@@ -120,6 +121,12 @@ DRY_RUN = {
     "make flags ASSIGNMENT=01_tensor CLEAR=ada": ["-m coursekit flags 01_tensor --clear ada"],
     # the scratch course has Module 01 only; tests/ta/test_export.py chooses modules for real
     'make export MODULES="01 02"': ["-m coursekit export 01 02"],
+    # grades a class of 40 three ways, then on 1..cores Dask workers (minutes of timing):
+    # tests/e2e/test_grading_cluster.py runs the same modes on a few students
+    "make bench-grading STUDENTS=40 SCALE=10": [
+        "-m coursekit bench grading --students 40",
+        "--baseline --scale 10",
+    ],
 }
 # coursekit commands the guides mention as the spelling of a make target: parsed by the
 # command line and checked to mean what the target runs.
