@@ -285,6 +285,8 @@ class Training:
     settings: Settings
     sample: Callable[[np.random.Generator], tuple]
     seed: int = 0
+    # (inputs, logits, targets, keep) -> (loss, tokens scored); None: sequence_loss
+    loss_fn: Callable | None = None
     losses: list[float] = field(default_factory=list)
     step_seconds: list[float] = field(default_factory=list)
     cpu_seconds: float = 0.0
@@ -307,7 +309,11 @@ class Training:
         """One step: a batch, forward, masked loss, backward, clip, AdamW, schedule."""
         started, cpu = time.perf_counter(), time.process_time()
         inputs, targets, keep = self.sample(self.rng)
-        loss, scored = sequence_loss(self.tt, self.model(inputs), targets, keep)
+        logits = self.model(inputs)
+        if self.loss_fn is None:
+            loss, scored = sequence_loss(self.tt, logits, targets, keep)
+        else:
+            loss, scored = self.loss_fn(inputs, logits, targets, keep)
         self.optimizer.zero_grad()
         loss.backward()
         self.tt.clip_grad_norm(self.params, self.settings.clip)

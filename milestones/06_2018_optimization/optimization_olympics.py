@@ -645,33 +645,23 @@ def gpt_training(
     def sample(rng):
         return (*lm.random_windows(corpus.train, settings.batch, settings.context, rng), None)
 
-    run = lm.Training(tt, model, settings, sample, seed=seed)
+    def distilled(inputs, logits, targets, keep):
+        with tt.no_grad():
+            soft = teacher(inputs).data  # (B, T, V), constants
+        b, t, v = logits.shape
+        loss = tt.distillation_loss(
+            logits.reshape(b * t, v),
+            soft.reshape(b * t, v),
+            targets.reshape(b * t),
+            setting.temperature,
+            setting.alpha,
+        )
+        return loss, b * t
+
+    loss_fn = distilled if teacher is not None else None
+    run = lm.Training(tt, model, settings, sample, seed=seed, loss_fn=loss_fn)
     if masks is not None:
         masks.attach(run.optimizer)  # re-applied after every AdamW step
-    if teacher is not None:
-
-        def step() -> float:
-            inputs, targets, _ = sample(run.rng)
-            with tt.no_grad():
-                soft = teacher(inputs).data  # (B, T, V), constants
-            logits = model(inputs)
-            b, t, v = logits.shape
-            loss = tt.distillation_loss(
-                logits.reshape(b * t, v),
-                soft.reshape(b * t, v),
-                targets.reshape(b * t),
-                setting.temperature,
-                setting.alpha,
-            )
-            run.optimizer.zero_grad()
-            loss.backward()
-            tt.clip_grad_norm(run.params, settings.clip)
-            run.optimizer.step()
-            run.schedule.step()
-            run.losses.append(loss.item())
-            return run.losses[-1]
-
-        run.step = step
     while run.done < settings.steps:
         run.step()
     return run.smoothed_loss()
