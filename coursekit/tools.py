@@ -27,18 +27,19 @@ def tool_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_nbgrader(args: list[str], cwd: Path, env: dict | None = None) -> str:
-    """Run an nbgrader command in `cwd`; raise with its log if it fails."""
+def _run_python(module_args: list[str], cwd: Path, env: dict, what: str) -> str:
+    """`python -m ...` of this environment in `cwd`; raise with its log if it fails."""
     result = subprocess.run(
-        [sys.executable, "-m", "nbgrader", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env or tool_env(),
+        [sys.executable, "-m", *module_args], cwd=cwd, capture_output=True, text=True, env=env
     )
     if result.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+        raise RuntimeError(f"{what} failed:\n{result.stdout}{result.stderr}")
     return result.stdout + result.stderr
+
+
+def run_nbgrader(args: list[str], cwd: Path, env: dict | None = None) -> str:
+    """Run an nbgrader command in `cwd`; raise with its log if it fails."""
+    return _run_python(["nbgrader", *args], cwd, env or tool_env(), f"nbgrader {' '.join(args)}")
 
 
 def generate_assignments(assignments: list[str], cwd: Path) -> str:
@@ -47,16 +48,8 @@ def generate_assignments(assignments: list[str], cwd: Path) -> str:
     package_parent = str(Path(__file__).resolve().parents[1])  # this coursekit, not another
     env = tool_env()
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [package_parent, env.get("PYTHONPATH")]))
-    result = subprocess.run(
-        [sys.executable, "-m", "coursekit.authoring.generate", *assignments],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env=env,
-    )
-    if result.returncode != 0:
-        raise RuntimeError(f"nbgrader generate_assignment failed:\n{result.stdout}{result.stderr}")
-    return result.stdout + result.stderr
+    module = ["coursekit.authoring.generate", *assignments]
+    return _run_python(module, cwd, env, "nbgrader generate_assignment")
 
 
 def write_notebook(nb: NotebookNode, path: Path) -> None:
