@@ -170,6 +170,16 @@ def _label(requirement: Requirement) -> str:
     return f"Module {requirement.number:02d} ({requirement.package})"
 
 
+def export_state(requirement: Requirement, root: Path) -> tuple[str, export.ExportInfo | None]:
+    """("missing", "unfinished" (exported with --force over stubs) or "exported") for the
+    module a requirement names in the package under `root`, with its export header."""
+    target = export.target_file(requirement.package, root)
+    if not target.is_file():
+        return "missing", None
+    info = export.read_header(target)
+    return ("unfinished" if info and info.unfinished else "exported"), info
+
+
 def problems(milestone: Milestone, root: Path, imports: bool = True) -> list[str]:
     """Why the milestone cannot run on the package under `root` yet (empty when it can).
 
@@ -178,15 +188,14 @@ def problems(milestone: Milestone, root: Path, imports: bool = True) -> list[str
     """
     found, present = [], []
     for requirement in milestone.requires:
-        target = export.target_file(requirement.package, root)
+        state, info = export_state(requirement, root)
         hint = notebooks.fix_hint(home(), requirement.package, requirement.number)
-        info = export.read_header(target)
-        if not target.is_file():
+        if state == "missing":
             found.append(
                 f"{milestone.name} needs {_label(requirement)}, which is not in your package "
                 f"({shown(root)}): {hint}."
             )
-        elif info and info.unfinished:
+        elif state == "unfinished":
             found.append(
                 f"{milestone.name} needs {_label(requirement)}, which is unfinished in your "
                 f"package: it was exported with --force while these tasks were still stubs: "

@@ -137,9 +137,7 @@ def era_rows(root: Path) -> list[EraRow]:
                 if requirement.number is None:
                     continue
                 needs.add(requirement.number)
-                info = export.read_header(export.target_file(requirement.package, root))
-                absent = not export.target_file(requirement.package, root).is_file()
-                if absent or (info and info.unfinished):
+                if milestones.export_state(requirement, root)[0] != "exported":
                     missing.add(requirement.number)
         ready = "yes" if not missing else f"after {module_ranges(missing)}"
         names = ", ".join(m.name for m in members)
